@@ -1,0 +1,5 @@
+"""``python -m graduasi`` runs the command line."""
+
+from graduasi.cli import main
+
+main()
