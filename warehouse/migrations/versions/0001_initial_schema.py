@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 02:44:26.375793
+Create Date: 2026-11-28 02:46:22.611427
 """
 
 from __future__ import annotations
@@ -33,6 +33,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_admin_user")),
         sa.UniqueConstraint("username", name=op.f("uq_admin_user_username")),
     )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_username", sa.String(length=64), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("object_type", sa.String(length=64), nullable=True),
+        sa.Column("object_id", sa.String(length=128), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_log_at", ["at"], unique=False)
+
     op.create_table(
         "dq_issue",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -86,6 +102,19 @@ def upgrade() -> None:
     with op.batch_alter_table("kpm", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_kpm_pendamping_id"), ["pendamping_id"], unique=False)
         batch_op.create_index("ix_kpm_wilayah", ["kode_kabupaten", "kode_kecamatan"], unique=False)
+
+    op.create_table(
+        "login_attempt",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=True),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("success", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempt")),
+    )
+    with op.batch_alter_table("login_attempt", schema=None) as batch_op:
+        batch_op.create_index("ix_login_attempt_ip_at", ["ip", "at"], unique=False)
+        batch_op.create_index("ix_login_attempt_username_at", ["username", "at"], unique=False)
 
     op.create_table(
         "pendamping",
@@ -244,6 +273,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_pendamping_kode_kabupaten"))
 
     op.drop_table("pendamping")
+    with op.batch_alter_table("login_attempt", schema=None) as batch_op:
+        batch_op.drop_index("ix_login_attempt_username_at")
+        batch_op.drop_index("ix_login_attempt_ip_at")
+
+    op.drop_table("login_attempt")
     with op.batch_alter_table("kpm", schema=None) as batch_op:
         batch_op.drop_index("ix_kpm_wilayah")
         batch_op.drop_index(batch_op.f("ix_kpm_pendamping_id"))
@@ -255,5 +289,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_dq_issue_form_rule")
 
     op.drop_table("dq_issue")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_at")
+
+    op.drop_table("audit_log")
     op.drop_table("admin_user")
     # ### end Alembic commands ###
