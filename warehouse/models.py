@@ -116,15 +116,14 @@ class RawSubmission(Base):
     logical_id: Mapped[str] = mapped_column(String(128))
     instance_id: Mapped[str] = mapped_column(String(128))
     payload_sha256: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # the row without __system, verbatim (JSON)
+    system: Mapped[str | None] = mapped_column(Text)  # __system as first seen with this version (JSON)
     form_version: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     sync_run_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        UniqueConstraint(
-            "source", "form_id", "instance_id", "payload_sha256", name="uq_raw_submission_version"
-        ),
+        UniqueConstraint("source", "form_id", "instance_id", name="uq_raw_submission_version"),
         Index("ix_raw_submission_logical", "source", "form_id", "logical_id"),
     )
 
@@ -154,6 +153,20 @@ class Submission(Base):
     last_run_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_submission_run", "source", "form_id", "last_run_id"),)
+
+
+class ChangeQueue(Base):
+    """Submissions changed by a sync and not yet carried into the domain tables (drained crash-safely)."""
+
+    __tablename__ = "change_queue"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    form_id: Mapped[str] = mapped_column(String(128))
+    logical_id: Mapped[str] = mapped_column(String(128))
+    sync_run_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_change_queue_form", "source", "form_id", "id"),)
 
 
 class DataQualityIssue(Base):

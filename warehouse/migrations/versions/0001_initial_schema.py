@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 02:46:22.611427
+Create Date: 2026-11-28 02:52:24.861722
 """
 
 from __future__ import annotations
@@ -48,6 +48,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index("ix_audit_log_at", ["at"], unique=False)
+
+    op.create_table(
+        "change_queue",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("form_id", sa.String(length=128), nullable=False),
+        sa.Column("logical_id", sa.String(length=128), nullable=False),
+        sa.Column("sync_run_id", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_queue")),
+    )
+    with op.batch_alter_table("change_queue", schema=None) as batch_op:
+        batch_op.create_index("ix_change_queue_form", ["source", "form_id", "id"], unique=False)
 
     op.create_table(
         "dq_issue",
@@ -138,13 +150,12 @@ def upgrade() -> None:
         sa.Column("instance_id", sa.String(length=128), nullable=False),
         sa.Column("payload_sha256", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("system", sa.Text(), nullable=True),
         sa.Column("form_version", sa.String(length=64), nullable=True),
         sa.Column("fetched_at", sa.DateTime(), nullable=False),
         sa.Column("sync_run_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_raw_submission")),
-        sa.UniqueConstraint(
-            "source", "form_id", "instance_id", "payload_sha256", name="uq_raw_submission_version"
-        ),
+        sa.UniqueConstraint("source", "form_id", "instance_id", name="uq_raw_submission_version"),
     )
     with op.batch_alter_table("raw_submission", schema=None) as batch_op:
         batch_op.create_index("ix_raw_submission_logical", ["source", "form_id", "logical_id"], unique=False)
@@ -289,6 +300,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_dq_issue_form_rule")
 
     op.drop_table("dq_issue")
+    with op.batch_alter_table("change_queue", schema=None) as batch_op:
+        batch_op.drop_index("ix_change_queue_form")
+
+    op.drop_table("change_queue")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_at")
 

@@ -1,0 +1,181 @@
+"""Loading captured Central OData rows: typed tables from the form's fields, idempotence, edits and reviews."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select, text
+
+from warehouse.db import write_connection
+from warehouse.formtables import SourceField, ensure_form_tables
+from warehouse.loader import load_central_page
+from warehouse.models import DataQualityIssue, RawSubmission, Submission
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "odk-central"
+NOW = datetime(2026, 11, 28, 3, 0, 0)
+
+
+def fixture(name: str):  # type: ignore[no-untyped-def]
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def fields(name: str = "0270-get-form-fields-odata.json") -> list[SourceField]:
+    return [SourceField.from_central(f) for f in fixture(name)]
+
+
+def expanded_rows() -> list[dict]:
+    """All live rows with their anggota inlined, built from the captured root and repeat tables."""
+    roots = fixture("0600-get-odata-submissions-count.json")["value"]
+    children: dict[str, list[dict]] = {}
+    for child in fixture("0730-get-odata-repeat-table.json")["value"]:
+        item = {k: v for k, v in child.items() if k != "__Submissions-id"}
+        children.setdefault(child["__Submissions-id"], []).append(item)
+    rows = []
+    for root in roots:
+        row = dict(root)
+        row["anggota"] = children.get(root["__id"], [])
+        rows.append(row)
+    return rows
+
+
+def load(
+    engine: Engine, rows: list[dict], run_id: int = 1, field_file: str = "0270-get-form-fields-odata.json"
+):  # type: ignore[no-untyped-def]
+    with write_connection(engine) as conn:
+        tables = ensure_form_tables(conn, "central", "survei_rumah_tangga", fields(field_file), run_id)
+        return load_central_page(conn, tables, rows, run_id=run_id, fetched_at=NOW)
+
+
+def count(engine: Engine, table: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+
+
+def test_load__captured_rows__typed_tables_match(engine: Engine) -> None:
+    """Should create root and repeat tables from the fields and fill them with typed values."""
+    rows = expanded_rows()
+    result = load(engine, rows)
+    assert (result.fetched, result.inserted, result.updated, result.unchanged) == (len(rows), len(rows), 0, 0)
+    assert count(engine, "f_survei_rumah_tangga") == len(rows)
+    assert count(engine, "f_survei_rumah_tangga__anggota") == sum(len(r["anggota"]) for r in rows)
+    with engine.connect() as conn:
+        first = rows[0]
+        typed = (
+            conn.execute(text("SELECT * FROM f_survei_rumah_tangga WHERE _id = :i"), {"i": first["__id"]})
+            .one()
+            ._mapping
+        )
+        assert typed["nama_kepala"] == first["kepala"]["nama_kepala"]
+        assert typed["jumlah_anggota"] == first["jumlah_anggota"]
+        assert typed["tanggal_survei"] in (
+            date.fromisoformat(first["tanggal_survei"]),
+            first["tanggal_survei"],
+        )
+        assert typed["lokasi_lon"] == first["lokasi"]["coordinates"][0]
+        assert typed["lokasi_acc"] == first["lokasi"]["properties"]["accuracy"]
+        assert typed["program_bantuan"] == first["program_bantuan"]
+        members = conn.execute(
+            text(
+                "SELECT nama_anggota, umur, _position FROM f_survei_rumah_tangga__anggota "
+                "WHERE _submission_id = :i ORDER BY _position"
+            ),
+            {"i": first["__id"]},
+        ).all()
+        assert [(m[0], m[1]) for m in members] == [(a["nama_anggota"], a["umur"]) for a in first["anggota"]]
+        raw = conn.execute(select(func.count()).select_from(RawSubmission)).scalar_one()
+        assert raw == len(rows)
+
+
+def test_load__same_page_twice__nothing_inserted(engine: Engine) -> None:
+    """Should count a re-fetched unchanged page as unchanged and write nothing new."""
+    rows = expanded_rows()
+    load(engine, rows)
+    again = load(engine, copy.deepcopy(rows), run_id=2)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(rows))
+    assert count(engine, "raw_submission") == len(rows)
+    assert count(engine, "f_survei_rumah_tangga__anggota") == sum(len(r["anggota"]) for r in rows)
+
+
+def test_load__edit_and_review__current_row_replaced_history_kept(engine: Engine) -> None:
+    """Should keep both versions raw, replace the typed rows (fewer members) and apply a review state."""
+    rows = expanded_rows()
+    load(engine, rows)
+    edited = copy.deepcopy(rows[0])
+    edited["meta"]["instanceID"] = "uuid:new-version-1"
+    edited["kepala"]["nama_kepala"] = "Nama Diperbaiki"
+    edited["anggota"] = edited["anggota"][:2]
+    edited["__system"].update(updatedAt="2026-11-28T02:00:00.000Z", edits=1, reviewState="edited")
+    reviewed = copy.deepcopy(rows[1])
+    reviewed["__system"].update(updatedAt="2026-11-28T02:00:01.000Z", reviewState="approved")
+    result = load(engine, [edited, reviewed], run_id=2)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 2, 0)
+    assert result.max_server_time == "2026-11-28T02:00:01.000Z"
+    with engine.connect() as conn:
+        versions = (
+            conn.execute(select(RawSubmission.instance_id).where(RawSubmission.logical_id == rows[0]["__id"]))
+            .scalars()
+            .all()
+        )
+        assert sorted(versions) == sorted([rows[0]["meta"]["instanceID"], "uuid:new-version-1"])
+        current = conn.execute(
+            select(Submission.__table__).where(Submission.logical_id == rows[0]["__id"])
+        ).one()
+        assert (current.instance_id, current.edits, current.review_state) == (
+            "uuid:new-version-1",
+            1,
+            "edited",
+        )
+        name = conn.execute(
+            text("SELECT nama_kepala FROM f_survei_rumah_tangga WHERE _id = :i"), {"i": rows[0]["__id"]}
+        ).scalar_one()
+        assert name == "Nama Diperbaiki"
+        members = conn.execute(
+            text("SELECT count(*) FROM f_survei_rumah_tangga__anggota WHERE _submission_id = :i"),
+            {"i": rows[0]["__id"]},
+        ).scalar_one()
+        assert members == 2
+        state = conn.execute(
+            text("SELECT _review_state FROM f_survei_rumah_tangga WHERE _id = :i"), {"i": rows[1]["__id"]}
+        ).scalar_one()
+        assert state == "approved"
+
+
+def test_load__bad_values__stored_raw_and_flagged(engine: Engine) -> None:
+    """Should keep a row whose values do not fit, with NULL typed values and a problem per field."""
+    row = copy.deepcopy(expanded_rows()[0])
+    row["jumlah_anggota"] = "tiga puluh"
+    row["tanggal_survei"] = "kemarin"
+    row["lokasi"] = "di rumah"
+    result = load(engine, [row])
+    assert result.inserted == 1
+    with engine.connect() as conn:
+        typed = conn.execute(text("SELECT jumlah_anggota, tanggal_survei FROM f_survei_rumah_tangga")).one()
+        assert tuple(typed) == (None, None)
+        rules = sorted(conn.execute(select(DataQualityIssue.rule, DataQualityIssue.field)).all())
+        assert rules == [
+            ("GPS_UNPARSEABLE", "/lokasi"),
+            ("TYPE_MISMATCH", "/jumlah_anggota"),
+            ("TYPE_MISMATCH", "/tanggal_survei"),
+        ]
+        assert "tiga puluh" in conn.execute(select(RawSubmission.payload)).scalar_one()
+
+
+def test_load__new_form_version__column_added_old_kept(engine: Engine) -> None:
+    """Should add the v2 field as a column and keep every v1 column."""
+    load(engine, expanded_rows())
+    row = copy.deepcopy(expanded_rows()[0])
+    row["__id"] = row["meta"]["instanceID"] = "uuid:v2-row"
+    row["kondisi_rumah"] = "layak"
+    load(engine, [row], run_id=2, field_file="1150-get-form-fields-odata-v2.json")
+    with engine.connect() as conn:
+        value = conn.execute(
+            text("SELECT kondisi_rumah FROM f_survei_rumah_tangga WHERE _id = 'uuid:v2-row'")
+        ).scalar_one()
+        assert value == "layak"
+        assert (
+            conn.execute(text("SELECT count(*) FROM f_survei_rumah_tangga")).scalar_one()
+            == len(expanded_rows()) + 1
+        )
