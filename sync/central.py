@@ -287,13 +287,30 @@ class CentralClient:
             raise UpstreamMalformed(f"fields of {form_id}: expected a list")
         return reply.body
 
-    def probe(self, form_id: str, etag: str | None) -> Reply:
-        """The cheap "anything changed?" request: the id list, conditional on the last ETag (304 = no)."""
+    def live_ids(self, form_id: str, etag: str | None) -> Reply:
+        """Every live submission id, conditional on the ETag of the last complete run.
+
+        The ETag of an OData document covers exactly the rows it selects (captures 0610/0620/1490/1600), so
+        only the whole id list tells whether anything in the form changed: 304 = nothing (one cheap request);
+        200 = the ids, which the runner also reconciles against the warehouse (restores, purges, late rows).
+        """
         return self.get(
             f"projects/{self.project_id}/forms/{self._quote(form_id)}.svc/Submissions",
-            {"$select": "__id", "$top": "1"},
+            {"$select": "__id"},
             etag=etag,
         )
+
+    def rows_by_id(self, form_id: str, ids: list[str], *, batch: int = 40) -> Iterator[dict[str, Any]]:
+        """The rows (repeats expanded, deleted ones included) of the given submission ids."""
+        for i in range(0, len(ids), batch):
+            chunk = ids[i : i + batch]
+            wanted = " or ".join(f"__id eq '{_odata_string(x)}'" for x in chunk)
+            params = {
+                "$expand": "*",
+                "$filter": f"({wanted}) and (__system/deletedAt eq null or __system/deletedAt ne null)",
+            }
+            for page in self.pages(form_id, params):
+                yield from page.rows
 
     def pages(self, form_id: str, params: dict[str, Any], table: str = "Submissions") -> Iterator[Page]:
         """Every page of an OData table, following ``@odata.nextLink`` (never ``$skip``)."""
@@ -325,6 +342,10 @@ class CentralClient:
     @staticmethod
     def _quote(text: str) -> str:
         return Session.urlquote(text)
+
+
+def _odata_string(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _safe_json(response: requests.Response) -> Any:

@@ -11,20 +11,22 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import DBAPIError
 
 from sync.central import CentralClient
-from sync.errors import StorageError, SyncError
+from sync.errors import StorageError, SyncError, UpstreamMalformed
 from sync.lock import LockBusy, form_lock
 from sync.progress import Progress
 from warehouse.db import write_connection
 from warehouse.formtables import FormTables, SourceField, ensure_form_tables
 from warehouse.loader import PageResult, load_central_page, max_time
-from warehouse.models import SyncRun, SyncState
+from warehouse.models import ChangeQueue, DataQualityIssue, Submission, SyncRun, SyncState
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +238,7 @@ def _sync_locked(
     progress = Progress(f"{source}:{form_id}", enabled=show_progress)
     result = FormRunResult(source, form_id, "failed", run_id=run_id)
     try:
-        fields = [SourceField.from_central(f) for f in client.form_fields(form_id)]
-        with write_connection(engine) as conn:
-            tables: FormTables = ensure_form_tables(conn, source, form_id, fields, run_id)
-        probe = client.probe(form_id, state.etag if state and cursor else None)
+        probe = client.live_ids(form_id, state.etag if state and cursor else None)
         if probe.status == 304:
             with write_connection(engine) as conn:
                 _save_state(
@@ -258,38 +257,41 @@ def _sync_locked(
             result.status = "ok"
             return result
         etag = probe.headers.get("ETag")
+        upstream_ids = _ids_of(probe.body)
+        fields = [SourceField.from_central(f) for f in client.form_fields(form_id)]
+        with write_connection(engine) as conn:
+            tables: FormTables = ensure_form_tables(conn, source, form_id, fields, run_id)
         params: dict[str, object] = {"$expand": "*", "$top": page_size, "$count": "true"}
         params["$filter"] = incremental_filter(cursor, overlap) if cursor else FULL_FILTER
+        new_cursor = cursor
         for number, page in enumerate(client.pages(form_id, params), start=1):
             progress.set_total(page.count)
-            try:
-                with write_connection(engine) as conn:
-                    loaded = load_central_page(conn, tables, page.rows, run_id=run_id, fetched_at=utcnow())
-                    totals.add(loaded)
-                    requests = client.requests - requests_before
-                    if page.next_link is None:
-                        new_cursor = max_time(cursor, totals.max_server_time)
-                        _save_state(conn, source, form_id, cursor=new_cursor, etag=etag, run_id=run_id)
-                        _write_run(
-                            conn,
-                            run_id,
-                            totals,
-                            requests,
-                            status="ok",
-                            finished_at=utcnow(),
-                            cursor_after=new_cursor,
-                        )
-                    else:
-                        _write_run(conn, run_id, totals, requests)
-                    if page_hook is not None:
-                        page_hook(number, conn)
-            except SyncError:
-                raise
-            except Exception as exc:
-                if _is_storage_error(exc):
-                    raise StorageError(f"the warehouse could not be written: {exc}") from exc
-                raise
+            with _storage_errors(), write_connection(engine) as conn:
+                loaded = load_central_page(conn, tables, page.rows, run_id=run_id, fetched_at=utcnow())
+                totals.add(loaded)
+                requests = client.requests - requests_before
+                extra: dict[str, object] = {}
+                if page.next_link is None:
+                    # the sweep is complete: the cursor moves, in the same transaction as its last page
+                    new_cursor = max_time(cursor, totals.max_server_time)
+                    _save_state(conn, source, form_id, cursor=new_cursor, etag=None, run_id=run_id)
+                    extra["cursor_after"] = new_cursor
+                _write_run(conn, run_id, totals, requests, **extra)
+                if page_hook is not None:
+                    page_hook(number, conn)
             progress.update(len(page.rows))
+        _reconcile(engine, client, tables, upstream_ids, run_id, totals)
+        with _storage_errors(), write_connection(engine) as conn:
+            _save_state(conn, source, form_id, cursor=new_cursor, etag=etag, run_id=run_id)
+            _write_run(
+                conn,
+                run_id,
+                totals,
+                client.requests - requests_before,
+                status="ok",
+                finished_at=utcnow(),
+                cursor_after=new_cursor,
+            )
         result.status = "ok"
         log.info(
             "%s:%s ok: fetched %d, inserted %d, updated %d, unchanged %d, quarantined %d",
@@ -306,7 +308,7 @@ def _sync_locked(
         result.error_class = exc.error_class if isinstance(exc, SyncError) else type(exc).__name__
         result.error = str(exc)
         log.error("%s:%s failed: %s: %s", source, form_id, result.error_class, exc)
-        if not isinstance(exc, SyncError | StorageError):
+        if not isinstance(exc, SyncError):
             log.debug("unexpected failure", exc_info=True)
     finally:
         progress.close()
@@ -318,6 +320,134 @@ def _sync_locked(
     return result
 
 
-def _is_storage_error(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return any(s in text for s in ("database or disk is full", "database is locked", "no space left", "disk"))
+def _ids_of(body: object) -> list[str]:
+    if not isinstance(body, dict) or not isinstance(body.get("value"), list):
+        raise UpstreamMalformed("the id list is not an OData document with a 'value' list")
+    return [
+        row["__id"] for row in body["value"] if isinstance(row, dict) and isinstance(row.get("__id"), str)
+    ]
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """Turn a full disk or a database locked for too long into a StorageError the run reports."""
+    try:
+        yield
+    except SyncError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"the warehouse could not be written: {exc}") from exc
+    except DBAPIError as exc:
+        text = str(exc).lower()
+        if any(s in text for s in ("full", "locked", "no space", "disk i/o", "could not extend")):
+            raise StorageError(f"the warehouse could not be written: {exc.orig}") from exc
+        raise
+
+
+def _reconcile(
+    engine: Engine,
+    client: CentralClient,
+    tables: FormTables,
+    upstream_ids: list[str],
+    run_id: int,
+    totals: PageResult,
+) -> None:
+    """Compare the live ids upstream with the warehouse; fetch what the timestamps cannot show.
+
+    Restores move no timestamp, purges leave no trace and a late commit can land below the cursor's overlap
+    (odk-central/README.md): the id list catches all three.
+    """
+    source, form_id = tables.source, tables.form_id
+    sub = Submission.__table__
+    with engine.connect() as conn:
+        local = {
+            r.logical_id: r.deleted_at
+            for r in conn.execute(
+                select(sub.c.logical_id, sub.c.deleted_at).where(
+                    sub.c.source == source, sub.c.form_id == form_id
+                )
+            )
+        }
+    upstream = set(upstream_ids)
+    wanted = [i for i in upstream_ids if i not in local or local[i] is not None]
+    gone = [i for i, deleted in local.items() if deleted is None and i not in upstream]
+    if not wanted and not gone:
+        return
+    log.info(
+        "%s:%s reconcile: %d to fetch (new or restored), %d gone from the live list",
+        source,
+        form_id,
+        len(wanted),
+        len(gone),
+    )
+    seen: set[str] = set()
+    batch: list[dict] = []
+    for row in client.rows_by_id(form_id, wanted + gone):
+        seen.add(row.get("__id"))
+        batch.append(row)
+        if len(batch) >= 500:
+            _load_batch(engine, tables, batch, run_id, totals)
+            batch = []
+    if batch:
+        _load_batch(engine, tables, batch, run_id, totals)
+    purged = [i for i in gone if i not in seen]
+    if purged:
+        _mark_purged(engine, tables, purged, run_id)
+
+
+def _load_batch(
+    engine: Engine, tables: FormTables, rows: list[dict], run_id: int, totals: PageResult
+) -> None:
+    with _storage_errors(), write_connection(engine) as conn:
+        totals.add(load_central_page(conn, tables, rows, run_id=run_id, fetched_at=utcnow()))
+
+
+def _mark_purged(engine: Engine, tables: FormTables, ids: list[str], run_id: int) -> None:
+    """Submissions that vanished upstream without a trace (purged after 30 days in the trash)."""
+    now = utcnow()
+    marker = format_server_time(now.replace(tzinfo=UTC))
+    sub = Submission.__table__
+    root = tables.sa_tables[""]
+    with _storage_errors(), write_connection(engine) as conn:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            conn.execute(
+                update(sub)
+                .where(
+                    sub.c.source == tables.source,
+                    sub.c.form_id == tables.form_id,
+                    sub.c.logical_id.in_(chunk),
+                )
+                .values(deleted_at=marker, last_run_id=run_id)
+            )
+            conn.execute(update(root).where(root.c._id.in_(chunk)).values(_deleted_at=marker))
+        conn.execute(
+            DataQualityIssue.__table__.insert(),
+            [
+                {
+                    "source": tables.source,
+                    "form_id": tables.form_id,
+                    "logical_id": i,
+                    "rule": "PURGED_UPSTREAM",
+                    "severity": "info",
+                    "field": None,
+                    "value": None,
+                    "kode_wilayah": None,
+                    "message": "the submission is no longer on the server (purged); kept here, marked deleted",
+                    "sync_run_id": run_id,
+                    "created_at": now,
+                    "resolved_at": None,
+                }
+                for i in ids
+            ],
+        )
+        conn.execute(
+            ChangeQueue.__table__.insert(),
+            [
+                {"source": tables.source, "form_id": tables.form_id, "logical_id": i, "sync_run_id": run_id}
+                for i in ids
+            ],
+        )
+    log.warning(
+        "%s:%s: %d submission(s) purged upstream, marked deleted", tables.source, tables.form_id, len(ids)
+    )
