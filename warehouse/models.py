@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -209,7 +210,7 @@ class Wilayah(Base):
 
 
 class Pendamping(Base):
-    """A facilitator; ``central_app_user`` / ``kobo_username`` link submissions to them."""
+    """A facilitator (from the roster import, or first seen in a submission); linked to their app users."""
 
     __tablename__ = "pendamping"
 
@@ -217,26 +218,86 @@ class Pendamping(Base):
     nama: Mapped[str] = mapped_column(String(128))
     kode_kabupaten: Mapped[str | None] = mapped_column(String(16), index=True)
     kode_kecamatan: Mapped[str | None] = mapped_column(String(16))
-    central_app_user: Mapped[str | None] = mapped_column(String(128))
+    telepon: Mapped[str | None] = mapped_column(String(32))
+    central_app_user: Mapped[str | None] = mapped_column(String(128))  # display name of the Central app user
+    central_app_user_id: Mapped[int | None] = mapped_column(Integer)
     kobo_username: Mapped[str | None] = mapped_column(String(128))
+    aktif: Mapped[bool] = mapped_column(Boolean, default=True)
+    sumber: Mapped[str] = mapped_column(String(16), default="import")  # import | submisi
+
+
+class Penugasan(Base):
+    """Which pendamping held a KPM from when to when (caseload history; ``selesai`` NULL = still)."""
+
+    __tablename__ = "penugasan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_kpm: Mapped[str] = mapped_column(String(32))
+    pendamping_id: Mapped[str] = mapped_column(String(32))
+    mulai: Mapped[date] = mapped_column(Date)
+    selesai: Mapped[date | None] = mapped_column(Date)
+    sumber: Mapped[str] = mapped_column(String(16), default="import")
+
+    __table_args__ = (
+        Index("ix_penugasan_kpm", "id_kpm", "mulai"),
+        Index("ix_penugasan_pendamping", "pendamping_id", "mulai"),
+    )
 
 
 class Kpm(Base):
-    """A beneficiary family (KPM) with its region, facilitator and the registration it came from."""
+    """A beneficiary family: the official list's identity, the registration's baseline, and its status."""
 
     __tablename__ = "kpm"
 
     id_kpm: Mapped[str] = mapped_column(String(32), primary_key=True)
+    no_kk: Mapped[str | None] = mapped_column(String(32))
+    nik_pengurus: Mapped[str | None] = mapped_column(String(32))
     nama_pengurus: Mapped[str | None] = mapped_column(String(256))
+    id_dtks: Mapped[str | None] = mapped_column(String(64))
     kode_kabupaten: Mapped[str | None] = mapped_column(String(16))
     kode_kecamatan: Mapped[str | None] = mapped_column(String(16))
     kode_desa: Mapped[str | None] = mapped_column(String(16))
+    alamat: Mapped[str | None] = mapped_column(String(512))
     pendamping_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    tanggal_registrasi: Mapped[date | None] = mapped_column(Date)
+    dalam_daftar_resmi: Mapped[bool] = mapped_column(Boolean, default=False)  # on the official list
+    kategori_awal: Mapped[str | None] = mapped_column(String(32))  # from the official list
+    tahun_masuk: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(40), default="aktif")  # aktif | graduasi_* | keluar_*
+    # baseline from the latest registration (kpm_registrasi)
     registrasi_logical_id: Mapped[str | None] = mapped_column(String(128))
+    tanggal_registrasi: Mapped[date | None] = mapped_column(Date)
     jumlah_anggota: Mapped[int] = mapped_column(Integer, default=0)
+    lokasi_rumah_lat: Mapped[float | None] = mapped_column(Float)
+    lokasi_rumah_lon: Mapped[float | None] = mapped_column(Float)
+    bank_penyalur: Mapped[str | None] = mapped_column(String(32))
+    luas_lantai_m2: Mapped[float | None] = mapped_column(Float)
+    jenis_lantai: Mapped[str | None] = mapped_column(String(32))
+    jenis_dinding: Mapped[str | None] = mapped_column(String(32))
+    jenis_atap: Mapped[str | None] = mapped_column(String(32))
+    fasilitas_bab: Mapped[str | None] = mapped_column(String(32))
+    sumber_penerangan: Mapped[str | None] = mapped_column(String(48))
+    sumber_air_minum: Mapped[str | None] = mapped_column(String(48))
+    bahan_bakar_masak: Mapped[str | None] = mapped_column(String(32))
+    frek_protein_hewani_minggu: Mapped[int | None] = mapped_column(Integer)
+    beli_pakaian_setahun: Mapped[str | None] = mapped_column(String(32))
+    frek_makan_hari: Mapped[int | None] = mapped_column(Integer)
+    mampu_berobat: Mapped[str | None] = mapped_column(String(16))
+    luas_lahan_m2: Mapped[int | None] = mapped_column(BigInteger)
+    pendapatan_bulan_rp: Mapped[int | None] = mapped_column(BigInteger)
+    sumber_pendapatan: Mapped[str | None] = mapped_column(String(256))
+    jumlah_sumber_pendapatan: Mapped[int | None] = mapped_column(Integer)
+    punya_usaha: Mapped[str | None] = mapped_column(String(16))
+    tabungan_rp: Mapped[int | None] = mapped_column(BigInteger)
+    aset_mudah_dijual: Mapped[str | None] = mapped_column(String(256))
+    nilai_aset_rp: Mapped[int | None] = mapped_column(BigInteger)
+    penerima_bansos_lain: Mapped[str | None] = mapped_column(String(256))
+    skor_bps_perangkat: Mapped[int | None] = mapped_column(Integer)
+    # the latest assessment, denormalised for lists, read models and the roster pushed to phones
+    kategori: Mapped[str | None] = mapped_column(String(32))
+    status_graduasi: Mapped[str | None] = mapped_column(String(40))
+    tanggal_kunjungan_terakhir: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_kpm_wilayah", "kode_kabupaten", "kode_kecamatan"),)
+    __table_args__ = (Index("ix_kpm_wilayah", "kode_kabupaten", "kode_kecamatan", "kode_desa"),)
 
 
 class Anggota(Base):
@@ -248,16 +309,298 @@ class Anggota(Base):
     id_kpm: Mapped[str] = mapped_column(ForeignKey("kpm.id_kpm", ondelete="CASCADE"))
     urutan: Mapped[int] = mapped_column(Integer)
     nama: Mapped[str | None] = mapped_column(String(256))
+    nik: Mapped[str | None] = mapped_column(String(32))
     hubungan: Mapped[str | None] = mapped_column(String(32))
     jenis_kelamin: Mapped[str | None] = mapped_column(String(8))
     tanggal_lahir: Mapped[date | None] = mapped_column(Date)
+    status_hamil: Mapped[str | None] = mapped_column(String(16))
+    status_nifas_menyusui: Mapped[str | None] = mapped_column(String(16))
     partisipasi_sekolah: Mapped[str | None] = mapped_column(String(32))
     jenjang_sekolah: Mapped[str | None] = mapped_column(String(32))
+    pendidikan_tertinggi: Mapped[str | None] = mapped_column(String(32))
+    pekerjaan_utama: Mapped[str | None] = mapped_column(String(48))
+    disabilitas: Mapped[str | None] = mapped_column(String(32))
+    punya_jkn: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         UniqueConstraint("id_kpm", "urutan", name="uq_anggota_kpm_urutan"),
         Index("ix_anggota_lahir", "tanggal_lahir"),
     )
+
+
+class Kunjungan(Base):
+    """A monitoring visit (kpm_kunjungan submission), keyed by the submission's logical id."""
+
+    __tablename__ = "kunjungan"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), default="central")
+    id_kpm: Mapped[str | None] = mapped_column(String(32))
+    pendamping_id: Mapped[str | None] = mapped_column(String(32))
+    tanggal_kunjungan: Mapped[date | None] = mapped_column(Date)
+    lokasi_kunjungan_lat: Mapped[float | None] = mapped_column(Float)
+    lokasi_kunjungan_lon: Mapped[float | None] = mapped_column(Float)
+    kpm_ditemui: Mapped[str | None] = mapped_column(String(32))
+    perubahan_anggota: Mapped[str | None] = mapped_column(String(256))
+    jml_lahir: Mapped[int | None] = mapped_column(Integer)
+    jml_meninggal: Mapped[int | None] = mapped_column(Integer)
+    jml_pindah_keluar: Mapped[int | None] = mapped_column(Integer)
+    jml_masuk: Mapped[int | None] = mapped_column(Integer)
+    jumlah_anak_tambahan: Mapped[int | None] = mapped_column(Integer)
+    jumlah_anak_dipantau: Mapped[int | None] = mapped_column(Integer)
+    n_anak_sekolah: Mapped[int | None] = mapped_column(Integer)
+    jumlah_balita_tambahan: Mapped[int | None] = mapped_column(Integer)
+    jumlah_balita_dipantau: Mapped[int | None] = mapped_column(Integer)
+    masih_hamil: Mapped[str | None] = mapped_column(String(16))
+    n_hamil: Mapped[int | None] = mapped_column(Integer)
+    anc_kunjungan_ke: Mapped[int | None] = mapped_column(Integer)
+    persalinan_di_faskes: Mapped[str | None] = mapped_column(String(16))
+    lansia_cek_kesehatan: Mapped[str | None] = mapped_column(String(16))
+    disabilitas_berat_layanan: Mapped[str | None] = mapped_column(String(16))
+    hadir_p2k2: Mapped[str | None] = mapped_column(String(16))
+    modul_p2k2: Mapped[str | None] = mapped_column(String(48))
+    pekerjaan_kepala_kk: Mapped[str | None] = mapped_column(String(48))
+    jumlah_art_bekerja: Mapped[int | None] = mapped_column(Integer)
+    sumber_pendapatan: Mapped[str | None] = mapped_column(String(256))
+    jumlah_sumber_pendapatan: Mapped[int | None] = mapped_column(Integer)
+    pendapatan_bulan_rp: Mapped[int | None] = mapped_column(BigInteger)
+    tabungan_rp: Mapped[int | None] = mapped_column(BigInteger)
+    punya_usaha: Mapped[str | None] = mapped_column(String(16))
+    penggunaan_bantuan: Mapped[str | None] = mapped_column(String(256))
+    frek_makan_hari: Mapped[int | None] = mapped_column(Integer)
+    frek_protein_hewani_minggu: Mapped[int | None] = mapped_column(Integer)
+    kekurangan_pangan_3bln: Mapped[str | None] = mapped_column(String(16))
+    perubahan_rumah: Mapped[str | None] = mapped_column(String(256))
+    masalah_kpm: Mapped[str | None] = mapped_column(String(256))
+    rujukan: Mapped[str | None] = mapped_column(String(256))
+    penilaian_pendamping: Mapped[str | None] = mapped_column(String(32))
+    catatan: Mapped[str | None] = mapped_column(Text)
+    foto_kunjungan: Mapped[str | None] = mapped_column(String(256))
+
+    __table_args__ = (
+        Index("ix_kunjungan_kpm", "id_kpm", "tanggal_kunjungan"),
+        Index("ix_kunjungan_pendamping", "pendamping_id", "tanggal_kunjungan"),
+        Index("ix_kunjungan_tanggal", "tanggal_kunjungan"),
+    )
+
+
+class PantauAnak(Base):
+    """School attendance of one child at one visit (repeat ``pantau_anak``)."""
+
+    __tablename__ = "pantau_anak"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kunjungan_id: Mapped[str] = mapped_column(ForeignKey("kunjungan.id", ondelete="CASCADE"))
+    baris: Mapped[int] = mapped_column(Integer)  # position in the repeat
+    urutan: Mapped[str | None] = mapped_column(String(16))  # member position in the registration
+    nama: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[str | None] = mapped_column(String(32))
+    hari_efektif: Mapped[int | None] = mapped_column(Integer)
+    hadir_hari: Mapped[int | None] = mapped_column(Integer)
+    pct_hadir: Mapped[float | None] = mapped_column(Float)
+    sumber_verifikasi: Mapped[str | None] = mapped_column(String(32))
+    alasan_tidak_sekolah: Mapped[str | None] = mapped_column(String(48))
+
+    __table_args__ = (Index("ix_pantau_anak_kunjungan", "kunjungan_id"),)
+
+
+class PantauBalita(Base):
+    """Weighing and immunisation of one toddler at one visit (repeat ``pantau_balita``)."""
+
+    __tablename__ = "pantau_balita"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kunjungan_id: Mapped[str] = mapped_column(ForeignKey("kunjungan.id", ondelete="CASCADE"))
+    baris: Mapped[int] = mapped_column(Integer)
+    urutan: Mapped[str | None] = mapped_column(String(16))
+    nama: Mapped[str | None] = mapped_column(String(256))
+    ditimbang: Mapped[str | None] = mapped_column(String(16))
+    imunisasi_sesuai_jadwal: Mapped[str | None] = mapped_column(String(16))
+    bb_kg: Mapped[float | None] = mapped_column(Float)
+    tb_cm: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_pantau_balita_kunjungan", "kunjungan_id"),)
+
+
+class Penyaluran(Base):
+    """A disbursement confirmation (penyaluran submission): what a KPM received of which tranche."""
+
+    __tablename__ = "penyaluran"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), default="central")
+    id_kpm: Mapped[str | None] = mapped_column(String(32))
+    pendamping_id: Mapped[str | None] = mapped_column(String(32))
+    tanggal_konfirmasi: Mapped[date | None] = mapped_column(Date)
+    tahun_anggaran: Mapped[int | None] = mapped_column(Integer)
+    tahap: Mapped[str | None] = mapped_column(String(16))
+    status_terima: Mapped[str | None] = mapped_column(String(32))
+    nominal_diterima_rp: Mapped[int | None] = mapped_column(BigInteger)
+    tanggal_terima: Mapped[date | None] = mapped_column(Date)
+    bank_penyalur: Mapped[str | None] = mapped_column(String(32))
+    cara_terima: Mapped[str | None] = mapped_column(String(32))
+    kendala: Mapped[str | None] = mapped_column(String(256))
+    bukti: Mapped[str | None] = mapped_column(String(256))
+
+    __table_args__ = (Index("ix_penyaluran_kpm", "id_kpm", "tahun_anggaran", "tahap"),)
+
+
+class ProgramTahap(Base):
+    """A tranche of a program year: the entitlement per KPM and the window it should arrive in."""
+
+    __tablename__ = "program_tahap"
+
+    tahun: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tahap: Mapped[str] = mapped_column(String(16), primary_key=True)  # 1 | 2 | 3 | sekaligus
+    nominal_rp: Mapped[int] = mapped_column(BigInteger)
+    mulai: Mapped[date | None] = mapped_column(Date)
+    selesai: Mapped[date | None] = mapped_column(Date)
+    keterangan: Mapped[str | None] = mapped_column(String(256))
+
+
+class MasalahPenyaluran(Base):
+    """A confirmation that does not match the entitlement (amount, date window, duplicate, missing)."""
+
+    __tablename__ = "masalah_penyaluran"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_kpm: Mapped[str] = mapped_column(String(32))
+    tahun: Mapped[int] = mapped_column(Integer)
+    tahap: Mapped[str] = mapped_column(String(16))
+    diharapkan_rp: Mapped[int | None] = mapped_column(BigInteger)
+    diterima_rp: Mapped[int | None] = mapped_column(BigInteger)
+    jenis: Mapped[str] = mapped_column(String(32))  # kurang | lebih | di_luar_jadwal | ganda | tahap_tidak_dikenal
+    penyaluran_id: Mapped[str | None] = mapped_column(String(128))
+    kode_kabupaten: Mapped[str | None] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_masalah_penyaluran_kpm", "id_kpm", "tahun"),)
+
+
+class TargetPendamping(Base):
+    """A pendamping's targets for a year (imported by staff)."""
+
+    __tablename__ = "target_pendamping"
+
+    pendamping_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tahun: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_graduasi: Mapped[int | None] = mapped_column(Integer)
+    target_naik_kategori: Mapped[int | None] = mapped_column(Integer)
+    target_cakupan_kunjungan_pct: Mapped[float | None] = mapped_column(Float)
+
+
+class RuleSet(Base):
+    """A version of the graduation rules workbook, effective from a date (kept forever)."""
+
+    __tablename__ = "rule_set"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    rules_json: Mapped[str] = mapped_column(Text)
+    proposal: Mapped[bool] = mapped_column(Boolean, default=True)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Asesmen(Base):
+    """The graduation assessment of a KPM as of a date (a visit, or the registration), with its reasons."""
+
+    __tablename__ = "asesmen"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_kpm: Mapped[str] = mapped_column(String(32))
+    tanggal: Mapped[date] = mapped_column(Date)
+    kunjungan_id: Mapped[str | None] = mapped_column(String(128))
+    rule_version: Mapped[str] = mapped_column(String(64))
+    kategori: Mapped[str | None] = mapped_column(String(32))
+    skor_bps: Mapped[int | None] = mapped_column(Integer)
+    rasio_gk: Mapped[float | None] = mapped_column(Float)
+    skor_graduasi: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(40))
+    alasan: Mapped[str | None] = mapped_column(Text)  # reason codes, space separated
+    kriteria_json: Mapped[str] = mapped_column(Text)  # per-criterion results with values and reason codes
+    input_json: Mapped[str | None] = mapped_column(Text)  # the submissions and values it used
+    input_sha256: Mapped[str | None] = mapped_column(String(64))
+    pendamping_id: Mapped[str | None] = mapped_column(String(32))  # who held the KPM on that date
+    kode_kabupaten: Mapped[str | None] = mapped_column(String(16))
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("id_kpm", "tanggal", name="uq_asesmen_kpm_tanggal"),
+        Index("ix_asesmen_pendamping", "pendamping_id", "tanggal"),
+        Index("ix_asesmen_tanggal", "tanggal"),
+    )
+
+
+class Keputusan(Base):
+    """A recorded decision on a KPM: graduation or exit, proposed -> verified -> approved (or rejected)."""
+
+    __tablename__ = "keputusan"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_kpm: Mapped[str] = mapped_column(String(32), index=True)
+    jenis: Mapped[str] = mapped_column(String(40))  # graduasi_sejahtera_mandiri | graduasi_alamiah | keluar_*
+    status: Mapped[str] = mapped_column(String(16))  # diusulkan | diverifikasi | disetujui | ditolak
+    asesmen_id: Mapped[int | None] = mapped_column(Integer)
+    diusulkan_oleh: Mapped[str] = mapped_column(String(64))
+    diusulkan_pada: Mapped[datetime] = mapped_column(DateTime)
+    diverifikasi_oleh: Mapped[str | None] = mapped_column(String(64))
+    diverifikasi_pada: Mapped[datetime | None] = mapped_column(DateTime)
+    disetujui_oleh: Mapped[str | None] = mapped_column(String(64))
+    disetujui_pada: Mapped[datetime | None] = mapped_column(DateTime)
+    ditolak_oleh: Mapped[str | None] = mapped_column(String(64))
+    ditolak_pada: Mapped[datetime | None] = mapped_column(DateTime)
+    catatan: Mapped[str | None] = mapped_column(Text)
+
+
+class _RingkasanColumns:
+    """The counts shared by the region and pendamping read models (as of ``per_tanggal``)."""
+
+    kpm: Mapped[int] = mapped_column(Integer, default=0)
+    anak_sekolah: Mapped[int] = mapped_column(Integer, default=0)  # members aged 7-18
+    balita: Mapped[int] = mapped_column(Integer, default=0)  # members aged 0-4
+    ibu_hamil: Mapped[int] = mapped_column(Integer, default=0)
+    lansia: Mapped[int] = mapped_column(Integer, default=0)  # 60+
+    disabilitas_berat: Mapped[int] = mapped_column(Integer, default=0)
+    kpm_anak_sekolah: Mapped[int] = mapped_column(Integer, default=0)  # KPM with at least one
+    kpm_balita: Mapped[int] = mapped_column(Integer, default=0)
+    dikunjungi_30: Mapped[int] = mapped_column(Integer, default=0)  # KPM visited in the last 30 days
+    dikunjungi_90: Mapped[int] = mapped_column(Integer, default=0)
+    data_lengkap: Mapped[int] = mapped_column(Integer, default=0)  # registered and visited in 90 days
+    sangat_miskin: Mapped[int] = mapped_column(Integer, default=0)
+    miskin: Mapped[int] = mapped_column(Integer, default=0)
+    hampir_miskin: Mapped[int] = mapped_column(Integer, default=0)
+    rentan_miskin: Mapped[int] = mapped_column(Integer, default=0)
+    tanpa_kategori: Mapped[int] = mapped_column(Integer, default=0)
+    naik_kategori: Mapped[int] = mapped_column(Integer, default=0)  # better now than at baseline
+    turun_kategori: Mapped[int] = mapped_column(Integer, default=0)
+    layak_graduasi: Mapped[int] = mapped_column(Integer, default=0)
+    graduasi: Mapped[int] = mapped_column(Integer, default=0)  # approved graduations this year
+    target_graduasi: Mapped[int | None] = mapped_column(Integer)
+    extra_json: Mapped[str | None] = mapped_column(Text)  # tranche progress and other breakdowns
+    per_tanggal: Mapped[date] = mapped_column(Date)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RingkasanWilayah(_RingkasanColumns, Base):
+    """Read model: counts per region (province, kabupaten, kecamatan)."""
+
+    __tablename__ = "rm_wilayah"
+
+    kode: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tingkat: Mapped[str] = mapped_column(String(16))
+    kode_induk: Mapped[str | None] = mapped_column(String(16), index=True)
+    nama: Mapped[str | None] = mapped_column(String(128))
+
+
+class RingkasanPendamping(_RingkasanColumns, Base):
+    """Read model: a pendamping's caseload composition, coverage, completeness, movement and target."""
+
+    __tablename__ = "rm_pendamping"
+
+    pendamping_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nama: Mapped[str | None] = mapped_column(String(128))
+    kode_kabupaten: Mapped[str | None] = mapped_column(String(16), index=True)
+    kode_kecamatan: Mapped[str | None] = mapped_column(String(16))
 
 
 # --- admin ------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 02:52:24.861722
+Create Date: 2026-11-28 03:14:33.792837
 """
 
 from __future__ import annotations
@@ -33,6 +33,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_admin_user")),
         sa.UniqueConstraint("username", name=op.f("uq_admin_user_username")),
     )
+    op.create_table(
+        "asesmen",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id_kpm", sa.String(length=32), nullable=False),
+        sa.Column("tanggal", sa.Date(), nullable=False),
+        sa.Column("kunjungan_id", sa.String(length=128), nullable=True),
+        sa.Column("rule_version", sa.String(length=64), nullable=False),
+        sa.Column("kategori", sa.String(length=32), nullable=True),
+        sa.Column("skor_bps", sa.Integer(), nullable=True),
+        sa.Column("rasio_gk", sa.Float(), nullable=True),
+        sa.Column("skor_graduasi", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("alasan", sa.Text(), nullable=True),
+        sa.Column("kriteria_json", sa.Text(), nullable=False),
+        sa.Column("input_json", sa.Text(), nullable=True),
+        sa.Column("input_sha256", sa.String(length=64), nullable=True),
+        sa.Column("pendamping_id", sa.String(length=32), nullable=True),
+        sa.Column("kode_kabupaten", sa.String(length=16), nullable=True),
+        sa.Column("computed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_asesmen")),
+        sa.UniqueConstraint("id_kpm", "tanggal", name="uq_asesmen_kpm_tanggal"),
+    )
+    with op.batch_alter_table("asesmen", schema=None) as batch_op:
+        batch_op.create_index("ix_asesmen_pendamping", ["pendamping_id", "tanggal"], unique=False)
+        batch_op.create_index("ix_asesmen_tanggal", ["tanggal"], unique=False)
+
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -99,21 +125,132 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("source", "form_id", "path", name=op.f("pk_form_field")),
     )
     op.create_table(
+        "keputusan",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id_kpm", sa.String(length=32), nullable=False),
+        sa.Column("jenis", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("asesmen_id", sa.Integer(), nullable=True),
+        sa.Column("diusulkan_oleh", sa.String(length=64), nullable=False),
+        sa.Column("diusulkan_pada", sa.DateTime(), nullable=False),
+        sa.Column("diverifikasi_oleh", sa.String(length=64), nullable=True),
+        sa.Column("diverifikasi_pada", sa.DateTime(), nullable=True),
+        sa.Column("disetujui_oleh", sa.String(length=64), nullable=True),
+        sa.Column("disetujui_pada", sa.DateTime(), nullable=True),
+        sa.Column("ditolak_oleh", sa.String(length=64), nullable=True),
+        sa.Column("ditolak_pada", sa.DateTime(), nullable=True),
+        sa.Column("catatan", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_keputusan")),
+    )
+    with op.batch_alter_table("keputusan", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_keputusan_id_kpm"), ["id_kpm"], unique=False)
+
+    op.create_table(
         "kpm",
         sa.Column("id_kpm", sa.String(length=32), nullable=False),
+        sa.Column("no_kk", sa.String(length=32), nullable=True),
+        sa.Column("nik_pengurus", sa.String(length=32), nullable=True),
         sa.Column("nama_pengurus", sa.String(length=256), nullable=True),
+        sa.Column("id_dtks", sa.String(length=64), nullable=True),
         sa.Column("kode_kabupaten", sa.String(length=16), nullable=True),
         sa.Column("kode_kecamatan", sa.String(length=16), nullable=True),
         sa.Column("kode_desa", sa.String(length=16), nullable=True),
+        sa.Column("alamat", sa.String(length=512), nullable=True),
         sa.Column("pendamping_id", sa.String(length=32), nullable=True),
-        sa.Column("tanggal_registrasi", sa.Date(), nullable=True),
+        sa.Column("dalam_daftar_resmi", sa.Boolean(), nullable=False),
+        sa.Column("kategori_awal", sa.String(length=32), nullable=True),
+        sa.Column("tahun_masuk", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=40), nullable=False),
         sa.Column("registrasi_logical_id", sa.String(length=128), nullable=True),
+        sa.Column("tanggal_registrasi", sa.Date(), nullable=True),
         sa.Column("jumlah_anggota", sa.Integer(), nullable=False),
+        sa.Column("lokasi_rumah_lat", sa.Float(), nullable=True),
+        sa.Column("lokasi_rumah_lon", sa.Float(), nullable=True),
+        sa.Column("bank_penyalur", sa.String(length=32), nullable=True),
+        sa.Column("luas_lantai_m2", sa.Float(), nullable=True),
+        sa.Column("jenis_lantai", sa.String(length=32), nullable=True),
+        sa.Column("jenis_dinding", sa.String(length=32), nullable=True),
+        sa.Column("jenis_atap", sa.String(length=32), nullable=True),
+        sa.Column("fasilitas_bab", sa.String(length=32), nullable=True),
+        sa.Column("sumber_penerangan", sa.String(length=48), nullable=True),
+        sa.Column("sumber_air_minum", sa.String(length=48), nullable=True),
+        sa.Column("bahan_bakar_masak", sa.String(length=32), nullable=True),
+        sa.Column("frek_protein_hewani_minggu", sa.Integer(), nullable=True),
+        sa.Column("beli_pakaian_setahun", sa.String(length=32), nullable=True),
+        sa.Column("frek_makan_hari", sa.Integer(), nullable=True),
+        sa.Column("mampu_berobat", sa.String(length=16), nullable=True),
+        sa.Column("luas_lahan_m2", sa.BigInteger(), nullable=True),
+        sa.Column("pendapatan_bulan_rp", sa.BigInteger(), nullable=True),
+        sa.Column("sumber_pendapatan", sa.String(length=256), nullable=True),
+        sa.Column("jumlah_sumber_pendapatan", sa.Integer(), nullable=True),
+        sa.Column("punya_usaha", sa.String(length=16), nullable=True),
+        sa.Column("tabungan_rp", sa.BigInteger(), nullable=True),
+        sa.Column("aset_mudah_dijual", sa.String(length=256), nullable=True),
+        sa.Column("nilai_aset_rp", sa.BigInteger(), nullable=True),
+        sa.Column("penerima_bansos_lain", sa.String(length=256), nullable=True),
+        sa.Column("skor_bps_perangkat", sa.Integer(), nullable=True),
+        sa.Column("kategori", sa.String(length=32), nullable=True),
+        sa.Column("status_graduasi", sa.String(length=40), nullable=True),
+        sa.Column("tanggal_kunjungan_terakhir", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id_kpm", name=op.f("pk_kpm")),
     )
     with op.batch_alter_table("kpm", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_kpm_pendamping_id"), ["pendamping_id"], unique=False)
-        batch_op.create_index("ix_kpm_wilayah", ["kode_kabupaten", "kode_kecamatan"], unique=False)
+        batch_op.create_index(
+            "ix_kpm_wilayah", ["kode_kabupaten", "kode_kecamatan", "kode_desa"], unique=False
+        )
+
+    op.create_table(
+        "kunjungan",
+        sa.Column("id", sa.String(length=128), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("id_kpm", sa.String(length=32), nullable=True),
+        sa.Column("pendamping_id", sa.String(length=32), nullable=True),
+        sa.Column("tanggal_kunjungan", sa.Date(), nullable=True),
+        sa.Column("lokasi_kunjungan_lat", sa.Float(), nullable=True),
+        sa.Column("lokasi_kunjungan_lon", sa.Float(), nullable=True),
+        sa.Column("kpm_ditemui", sa.String(length=32), nullable=True),
+        sa.Column("perubahan_anggota", sa.String(length=256), nullable=True),
+        sa.Column("jml_lahir", sa.Integer(), nullable=True),
+        sa.Column("jml_meninggal", sa.Integer(), nullable=True),
+        sa.Column("jml_pindah_keluar", sa.Integer(), nullable=True),
+        sa.Column("jml_masuk", sa.Integer(), nullable=True),
+        sa.Column("jumlah_anak_tambahan", sa.Integer(), nullable=True),
+        sa.Column("jumlah_anak_dipantau", sa.Integer(), nullable=True),
+        sa.Column("n_anak_sekolah", sa.Integer(), nullable=True),
+        sa.Column("jumlah_balita_tambahan", sa.Integer(), nullable=True),
+        sa.Column("jumlah_balita_dipantau", sa.Integer(), nullable=True),
+        sa.Column("masih_hamil", sa.String(length=16), nullable=True),
+        sa.Column("n_hamil", sa.Integer(), nullable=True),
+        sa.Column("anc_kunjungan_ke", sa.Integer(), nullable=True),
+        sa.Column("persalinan_di_faskes", sa.String(length=16), nullable=True),
+        sa.Column("lansia_cek_kesehatan", sa.String(length=16), nullable=True),
+        sa.Column("disabilitas_berat_layanan", sa.String(length=16), nullable=True),
+        sa.Column("hadir_p2k2", sa.String(length=16), nullable=True),
+        sa.Column("modul_p2k2", sa.String(length=48), nullable=True),
+        sa.Column("pekerjaan_kepala_kk", sa.String(length=48), nullable=True),
+        sa.Column("jumlah_art_bekerja", sa.Integer(), nullable=True),
+        sa.Column("sumber_pendapatan", sa.String(length=256), nullable=True),
+        sa.Column("jumlah_sumber_pendapatan", sa.Integer(), nullable=True),
+        sa.Column("pendapatan_bulan_rp", sa.BigInteger(), nullable=True),
+        sa.Column("tabungan_rp", sa.BigInteger(), nullable=True),
+        sa.Column("punya_usaha", sa.String(length=16), nullable=True),
+        sa.Column("penggunaan_bantuan", sa.String(length=256), nullable=True),
+        sa.Column("frek_makan_hari", sa.Integer(), nullable=True),
+        sa.Column("frek_protein_hewani_minggu", sa.Integer(), nullable=True),
+        sa.Column("kekurangan_pangan_3bln", sa.String(length=16), nullable=True),
+        sa.Column("perubahan_rumah", sa.String(length=256), nullable=True),
+        sa.Column("masalah_kpm", sa.String(length=256), nullable=True),
+        sa.Column("rujukan", sa.String(length=256), nullable=True),
+        sa.Column("penilaian_pendamping", sa.String(length=32), nullable=True),
+        sa.Column("catatan", sa.Text(), nullable=True),
+        sa.Column("foto_kunjungan", sa.String(length=256), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kunjungan")),
+    )
+    with op.batch_alter_table("kunjungan", schema=None) as batch_op:
+        batch_op.create_index("ix_kunjungan_kpm", ["id_kpm", "tanggal_kunjungan"], unique=False)
+        batch_op.create_index("ix_kunjungan_pendamping", ["pendamping_id", "tanggal_kunjungan"], unique=False)
+        batch_op.create_index("ix_kunjungan_tanggal", ["tanggal_kunjungan"], unique=False)
 
     op.create_table(
         "login_attempt",
@@ -129,18 +266,83 @@ def upgrade() -> None:
         batch_op.create_index("ix_login_attempt_username_at", ["username", "at"], unique=False)
 
     op.create_table(
+        "masalah_penyaluran",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id_kpm", sa.String(length=32), nullable=False),
+        sa.Column("tahun", sa.Integer(), nullable=False),
+        sa.Column("tahap", sa.String(length=16), nullable=False),
+        sa.Column("diharapkan_rp", sa.BigInteger(), nullable=True),
+        sa.Column("diterima_rp", sa.BigInteger(), nullable=True),
+        sa.Column("jenis", sa.String(length=32), nullable=False),
+        sa.Column("penyaluran_id", sa.String(length=128), nullable=True),
+        sa.Column("kode_kabupaten", sa.String(length=16), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_masalah_penyaluran")),
+    )
+    with op.batch_alter_table("masalah_penyaluran", schema=None) as batch_op:
+        batch_op.create_index("ix_masalah_penyaluran_kpm", ["id_kpm", "tahun"], unique=False)
+
+    op.create_table(
         "pendamping",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("nama", sa.String(length=128), nullable=False),
         sa.Column("kode_kabupaten", sa.String(length=16), nullable=True),
         sa.Column("kode_kecamatan", sa.String(length=16), nullable=True),
+        sa.Column("telepon", sa.String(length=32), nullable=True),
         sa.Column("central_app_user", sa.String(length=128), nullable=True),
+        sa.Column("central_app_user_id", sa.Integer(), nullable=True),
         sa.Column("kobo_username", sa.String(length=128), nullable=True),
+        sa.Column("aktif", sa.Boolean(), nullable=False),
+        sa.Column("sumber", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pendamping")),
     )
     with op.batch_alter_table("pendamping", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_pendamping_kode_kabupaten"), ["kode_kabupaten"], unique=False)
 
+    op.create_table(
+        "penugasan",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id_kpm", sa.String(length=32), nullable=False),
+        sa.Column("pendamping_id", sa.String(length=32), nullable=False),
+        sa.Column("mulai", sa.Date(), nullable=False),
+        sa.Column("selesai", sa.Date(), nullable=True),
+        sa.Column("sumber", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_penugasan")),
+    )
+    with op.batch_alter_table("penugasan", schema=None) as batch_op:
+        batch_op.create_index("ix_penugasan_kpm", ["id_kpm", "mulai"], unique=False)
+        batch_op.create_index("ix_penugasan_pendamping", ["pendamping_id", "mulai"], unique=False)
+
+    op.create_table(
+        "penyaluran",
+        sa.Column("id", sa.String(length=128), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("id_kpm", sa.String(length=32), nullable=True),
+        sa.Column("pendamping_id", sa.String(length=32), nullable=True),
+        sa.Column("tanggal_konfirmasi", sa.Date(), nullable=True),
+        sa.Column("tahun_anggaran", sa.Integer(), nullable=True),
+        sa.Column("tahap", sa.String(length=16), nullable=True),
+        sa.Column("status_terima", sa.String(length=32), nullable=True),
+        sa.Column("nominal_diterima_rp", sa.BigInteger(), nullable=True),
+        sa.Column("tanggal_terima", sa.Date(), nullable=True),
+        sa.Column("bank_penyalur", sa.String(length=32), nullable=True),
+        sa.Column("cara_terima", sa.String(length=32), nullable=True),
+        sa.Column("kendala", sa.String(length=256), nullable=True),
+        sa.Column("bukti", sa.String(length=256), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_penyaluran")),
+    )
+    with op.batch_alter_table("penyaluran", schema=None) as batch_op:
+        batch_op.create_index("ix_penyaluran_kpm", ["id_kpm", "tahun_anggaran", "tahap"], unique=False)
+
+    op.create_table(
+        "program_tahap",
+        sa.Column("tahun", sa.Integer(), nullable=False),
+        sa.Column("tahap", sa.String(length=16), nullable=False),
+        sa.Column("nominal_rp", sa.BigInteger(), nullable=False),
+        sa.Column("mulai", sa.Date(), nullable=True),
+        sa.Column("selesai", sa.Date(), nullable=True),
+        sa.Column("keterangan", sa.String(length=256), nullable=True),
+        sa.PrimaryKeyConstraint("tahun", "tahap", name=op.f("pk_program_tahap")),
+    )
     op.create_table(
         "raw_submission",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -160,6 +362,86 @@ def upgrade() -> None:
     with op.batch_alter_table("raw_submission", schema=None) as batch_op:
         batch_op.create_index("ix_raw_submission_logical", ["source", "form_id", "logical_id"], unique=False)
 
+    op.create_table(
+        "rm_pendamping",
+        sa.Column("pendamping_id", sa.String(length=32), nullable=False),
+        sa.Column("nama", sa.String(length=128), nullable=True),
+        sa.Column("kode_kabupaten", sa.String(length=16), nullable=True),
+        sa.Column("kode_kecamatan", sa.String(length=16), nullable=True),
+        sa.Column("kpm", sa.Integer(), nullable=False),
+        sa.Column("anak_sekolah", sa.Integer(), nullable=False),
+        sa.Column("balita", sa.Integer(), nullable=False),
+        sa.Column("ibu_hamil", sa.Integer(), nullable=False),
+        sa.Column("lansia", sa.Integer(), nullable=False),
+        sa.Column("disabilitas_berat", sa.Integer(), nullable=False),
+        sa.Column("kpm_anak_sekolah", sa.Integer(), nullable=False),
+        sa.Column("kpm_balita", sa.Integer(), nullable=False),
+        sa.Column("dikunjungi_30", sa.Integer(), nullable=False),
+        sa.Column("dikunjungi_90", sa.Integer(), nullable=False),
+        sa.Column("data_lengkap", sa.Integer(), nullable=False),
+        sa.Column("sangat_miskin", sa.Integer(), nullable=False),
+        sa.Column("miskin", sa.Integer(), nullable=False),
+        sa.Column("hampir_miskin", sa.Integer(), nullable=False),
+        sa.Column("rentan_miskin", sa.Integer(), nullable=False),
+        sa.Column("tanpa_kategori", sa.Integer(), nullable=False),
+        sa.Column("naik_kategori", sa.Integer(), nullable=False),
+        sa.Column("turun_kategori", sa.Integer(), nullable=False),
+        sa.Column("layak_graduasi", sa.Integer(), nullable=False),
+        sa.Column("graduasi", sa.Integer(), nullable=False),
+        sa.Column("target_graduasi", sa.Integer(), nullable=True),
+        sa.Column("extra_json", sa.Text(), nullable=True),
+        sa.Column("per_tanggal", sa.Date(), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("pendamping_id", name=op.f("pk_rm_pendamping")),
+    )
+    with op.batch_alter_table("rm_pendamping", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rm_pendamping_kode_kabupaten"), ["kode_kabupaten"], unique=False)
+
+    op.create_table(
+        "rm_wilayah",
+        sa.Column("kode", sa.String(length=16), nullable=False),
+        sa.Column("tingkat", sa.String(length=16), nullable=False),
+        sa.Column("kode_induk", sa.String(length=16), nullable=True),
+        sa.Column("nama", sa.String(length=128), nullable=True),
+        sa.Column("kpm", sa.Integer(), nullable=False),
+        sa.Column("anak_sekolah", sa.Integer(), nullable=False),
+        sa.Column("balita", sa.Integer(), nullable=False),
+        sa.Column("ibu_hamil", sa.Integer(), nullable=False),
+        sa.Column("lansia", sa.Integer(), nullable=False),
+        sa.Column("disabilitas_berat", sa.Integer(), nullable=False),
+        sa.Column("kpm_anak_sekolah", sa.Integer(), nullable=False),
+        sa.Column("kpm_balita", sa.Integer(), nullable=False),
+        sa.Column("dikunjungi_30", sa.Integer(), nullable=False),
+        sa.Column("dikunjungi_90", sa.Integer(), nullable=False),
+        sa.Column("data_lengkap", sa.Integer(), nullable=False),
+        sa.Column("sangat_miskin", sa.Integer(), nullable=False),
+        sa.Column("miskin", sa.Integer(), nullable=False),
+        sa.Column("hampir_miskin", sa.Integer(), nullable=False),
+        sa.Column("rentan_miskin", sa.Integer(), nullable=False),
+        sa.Column("tanpa_kategori", sa.Integer(), nullable=False),
+        sa.Column("naik_kategori", sa.Integer(), nullable=False),
+        sa.Column("turun_kategori", sa.Integer(), nullable=False),
+        sa.Column("layak_graduasi", sa.Integer(), nullable=False),
+        sa.Column("graduasi", sa.Integer(), nullable=False),
+        sa.Column("target_graduasi", sa.Integer(), nullable=True),
+        sa.Column("extra_json", sa.Text(), nullable=True),
+        sa.Column("per_tanggal", sa.Date(), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("kode", name=op.f("pk_rm_wilayah")),
+    )
+    with op.batch_alter_table("rm_wilayah", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rm_wilayah_kode_induk"), ["kode_induk"], unique=False)
+
+    op.create_table(
+        "rule_set",
+        sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column("effective_from", sa.Date(), nullable=False),
+        sa.Column("content_sha256", sa.String(length=64), nullable=False),
+        sa.Column("rules_json", sa.Text(), nullable=False),
+        sa.Column("proposal", sa.Boolean(), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("version", name=op.f("pk_rule_set")),
+    )
     op.create_table(
         "submission",
         sa.Column("source", sa.String(length=16), nullable=False),
@@ -224,6 +506,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("source", "form_id", name=op.f("pk_sync_state")),
     )
     op.create_table(
+        "target_pendamping",
+        sa.Column("pendamping_id", sa.String(length=32), nullable=False),
+        sa.Column("tahun", sa.Integer(), nullable=False),
+        sa.Column("target_graduasi", sa.Integer(), nullable=True),
+        sa.Column("target_naik_kategori", sa.Integer(), nullable=True),
+        sa.Column("target_cakupan_kunjungan_pct", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("pendamping_id", "tahun", name=op.f("pk_target_pendamping")),
+    )
+    op.create_table(
         "wilayah",
         sa.Column("kode", sa.String(length=16), nullable=False),
         sa.Column("tingkat", sa.String(length=16), nullable=False),
@@ -240,11 +531,18 @@ def upgrade() -> None:
         sa.Column("id_kpm", sa.String(length=32), nullable=False),
         sa.Column("urutan", sa.Integer(), nullable=False),
         sa.Column("nama", sa.String(length=256), nullable=True),
+        sa.Column("nik", sa.String(length=32), nullable=True),
         sa.Column("hubungan", sa.String(length=32), nullable=True),
         sa.Column("jenis_kelamin", sa.String(length=8), nullable=True),
         sa.Column("tanggal_lahir", sa.Date(), nullable=True),
+        sa.Column("status_hamil", sa.String(length=16), nullable=True),
+        sa.Column("status_nifas_menyusui", sa.String(length=16), nullable=True),
         sa.Column("partisipasi_sekolah", sa.String(length=32), nullable=True),
         sa.Column("jenjang_sekolah", sa.String(length=32), nullable=True),
+        sa.Column("pendidikan_tertinggi", sa.String(length=32), nullable=True),
+        sa.Column("pekerjaan_utama", sa.String(length=48), nullable=True),
+        sa.Column("disabilitas", sa.String(length=32), nullable=True),
+        sa.Column("punya_jkn", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(
             ["id_kpm"], ["kpm.id_kpm"], name=op.f("fk_anggota_id_kpm_kpm"), ondelete="CASCADE"
         ),
@@ -254,11 +552,65 @@ def upgrade() -> None:
     with op.batch_alter_table("anggota", schema=None) as batch_op:
         batch_op.create_index("ix_anggota_lahir", ["tanggal_lahir"], unique=False)
 
+    op.create_table(
+        "pantau_anak",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kunjungan_id", sa.String(length=128), nullable=False),
+        sa.Column("baris", sa.Integer(), nullable=False),
+        sa.Column("urutan", sa.String(length=16), nullable=True),
+        sa.Column("nama", sa.String(length=256), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=True),
+        sa.Column("hari_efektif", sa.Integer(), nullable=True),
+        sa.Column("hadir_hari", sa.Integer(), nullable=True),
+        sa.Column("pct_hadir", sa.Float(), nullable=True),
+        sa.Column("sumber_verifikasi", sa.String(length=32), nullable=True),
+        sa.Column("alasan_tidak_sekolah", sa.String(length=48), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["kunjungan_id"],
+            ["kunjungan.id"],
+            name=op.f("fk_pantau_anak_kunjungan_id_kunjungan"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pantau_anak")),
+    )
+    with op.batch_alter_table("pantau_anak", schema=None) as batch_op:
+        batch_op.create_index("ix_pantau_anak_kunjungan", ["kunjungan_id"], unique=False)
+
+    op.create_table(
+        "pantau_balita",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kunjungan_id", sa.String(length=128), nullable=False),
+        sa.Column("baris", sa.Integer(), nullable=False),
+        sa.Column("urutan", sa.String(length=16), nullable=True),
+        sa.Column("nama", sa.String(length=256), nullable=True),
+        sa.Column("ditimbang", sa.String(length=16), nullable=True),
+        sa.Column("imunisasi_sesuai_jadwal", sa.String(length=16), nullable=True),
+        sa.Column("bb_kg", sa.Float(), nullable=True),
+        sa.Column("tb_cm", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["kunjungan_id"],
+            ["kunjungan.id"],
+            name=op.f("fk_pantau_balita_kunjungan_id_kunjungan"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pantau_balita")),
+    )
+    with op.batch_alter_table("pantau_balita", schema=None) as batch_op:
+        batch_op.create_index("ix_pantau_balita_kunjungan", ["kunjungan_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("pantau_balita", schema=None) as batch_op:
+        batch_op.drop_index("ix_pantau_balita_kunjungan")
+
+    op.drop_table("pantau_balita")
+    with op.batch_alter_table("pantau_anak", schema=None) as batch_op:
+        batch_op.drop_index("ix_pantau_anak_kunjungan")
+
+    op.drop_table("pantau_anak")
     with op.batch_alter_table("anggota", schema=None) as batch_op:
         batch_op.drop_index("ix_anggota_lahir")
 
@@ -267,6 +619,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_wilayah_kode_induk"))
 
     op.drop_table("wilayah")
+    op.drop_table("target_pendamping")
     op.drop_table("sync_state")
     with op.batch_alter_table("sync_run", schema=None) as batch_op:
         batch_op.drop_index("ix_sync_run_form")
@@ -276,24 +629,57 @@ def downgrade() -> None:
         batch_op.drop_index("ix_submission_run")
 
     op.drop_table("submission")
+    op.drop_table("rule_set")
+    with op.batch_alter_table("rm_wilayah", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rm_wilayah_kode_induk"))
+
+    op.drop_table("rm_wilayah")
+    with op.batch_alter_table("rm_pendamping", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rm_pendamping_kode_kabupaten"))
+
+    op.drop_table("rm_pendamping")
     with op.batch_alter_table("raw_submission", schema=None) as batch_op:
         batch_op.drop_index("ix_raw_submission_logical")
 
     op.drop_table("raw_submission")
+    op.drop_table("program_tahap")
+    with op.batch_alter_table("penyaluran", schema=None) as batch_op:
+        batch_op.drop_index("ix_penyaluran_kpm")
+
+    op.drop_table("penyaluran")
+    with op.batch_alter_table("penugasan", schema=None) as batch_op:
+        batch_op.drop_index("ix_penugasan_pendamping")
+        batch_op.drop_index("ix_penugasan_kpm")
+
+    op.drop_table("penugasan")
     with op.batch_alter_table("pendamping", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pendamping_kode_kabupaten"))
 
     op.drop_table("pendamping")
+    with op.batch_alter_table("masalah_penyaluran", schema=None) as batch_op:
+        batch_op.drop_index("ix_masalah_penyaluran_kpm")
+
+    op.drop_table("masalah_penyaluran")
     with op.batch_alter_table("login_attempt", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempt_username_at")
         batch_op.drop_index("ix_login_attempt_ip_at")
 
     op.drop_table("login_attempt")
+    with op.batch_alter_table("kunjungan", schema=None) as batch_op:
+        batch_op.drop_index("ix_kunjungan_tanggal")
+        batch_op.drop_index("ix_kunjungan_pendamping")
+        batch_op.drop_index("ix_kunjungan_kpm")
+
+    op.drop_table("kunjungan")
     with op.batch_alter_table("kpm", schema=None) as batch_op:
         batch_op.drop_index("ix_kpm_wilayah")
         batch_op.drop_index(batch_op.f("ix_kpm_pendamping_id"))
 
     op.drop_table("kpm")
+    with op.batch_alter_table("keputusan", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_keputusan_id_kpm"))
+
+    op.drop_table("keputusan")
     op.drop_table("form_field")
     with op.batch_alter_table("dq_issue", schema=None) as batch_op:
         batch_op.drop_index("ix_dq_issue_logical")
@@ -308,5 +694,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_log_at")
 
     op.drop_table("audit_log")
+    with op.batch_alter_table("asesmen", schema=None) as batch_op:
+        batch_op.drop_index("ix_asesmen_tanggal")
+        batch_op.drop_index("ix_asesmen_pendamping")
+
+    op.drop_table("asesmen")
     op.drop_table("admin_user")
     # ### end Alembic commands ###
