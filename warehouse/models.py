@@ -170,6 +170,15 @@ class ChangeQueue(Base):
     __table_args__ = (Index("ix_change_queue_form", "source", "form_id", "id"),)
 
 
+class RecomputeQueue(Base):
+    """KPM whose inputs changed and whose assessments must be recomputed (drained by the engine)."""
+
+    __tablename__ = "recompute_queue"
+
+    id_kpm: Mapped[str] = mapped_column(String(32), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class DataQualityIssue(Base):
     """A problem found in a submission: stored, never dropped, shown to staff (reliability.md §4)."""
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:14:33.792837
+Create Date: 2026-11-28 03:16:54.891616
 """
 
 from __future__ import annotations
@@ -363,6 +363,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_raw_submission_logical", ["source", "form_id", "logical_id"], unique=False)
 
     op.create_table(
+        "recompute_queue",
+        sa.Column("id_kpm", sa.String(length=32), nullable=False),
+        sa.Column("queued_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id_kpm", name=op.f("pk_recompute_queue")),
+    )
+    op.create_table(
         "rm_pendamping",
         sa.Column("pendamping_id", sa.String(length=32), nullable=False),
         sa.Column("nama", sa.String(length=128), nullable=True),
@@ -638,6 +644,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_rm_pendamping_kode_kabupaten"))
 
     op.drop_table("rm_pendamping")
+    op.drop_table("recompute_queue")
     with op.batch_alter_table("raw_submission", schema=None) as batch_op:
         batch_op.drop_index("ix_raw_submission_logical")
 

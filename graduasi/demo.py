@@ -1,0 +1,108 @@
+"""The demo pipeline as a library function, shared by ``graduasi demo`` and the tests that check its numbers.
+
+Synthetic Banten data -> ODK Central simulator on a free loopback port -> the real sync (pyodk) -> a fresh SQLite
+warehouse -> the domain tables -> a demo account for the admin.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from graduasi.settings import Settings
+from simulators.central import CentralStore, RunningServer, start_server
+from simulators.synthetic import seed_demo_central
+from sync.runner import FormRunResult
+from warehouse.db import make_engine, session_factory
+from warehouse.migrate import upgrade
+from warehouse.regions import load_wilayah
+from webadmin.auth import create_user
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "demo"
+
+
+@dataclass
+class Demo:
+    """Everything the demo started: the simulator, the warehouse, the settings and the demo login."""
+
+    store: CentralStore
+    server: RunningServer
+    seeded: Any
+    settings: Settings
+    engine: Engine
+    results: list[FormRunResult]
+    username: str
+    password: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """Stop the simulator and release the database."""
+        self.server.stop()
+        self.engine.dispose()
+
+
+def fresh_sqlite(path: Path) -> str:
+    """Remove a SQLite file (and its WAL files) and return its URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path.resolve()}"
+
+
+def prepare_demo(
+    database_path: Path,
+    *,
+    kpm: int = 5000,
+    seed: int = 2019,
+    sync: Callable[[Settings, Engine], list[FormRunResult]],
+    echo: Callable[[str], None] = log.info,
+) -> Demo:
+    """Generate, serve, sync and create the demo account; the caller serves the admin and stops the demo."""
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    echo(f"[1/4] generating {kpm:,} synthetic KPM households and their submissions ...")
+    store = CentralStore()
+    seeded = seed_demo_central(store, kpm=kpm, seed=seed)
+    server = start_server(store)
+    timings["generate"] = time.monotonic() - started
+    echo(f"      ODK Central simulator on {server.url} ({timings['generate']:.1f} s)")
+    database_url = fresh_sqlite(database_path)
+    settings = Settings(
+        database_url=database_url,
+        central_url=server.url,
+        central_email=seeded.admin_email,
+        central_password=SecretStr(seeded.admin_password),
+        central_project=seeded.project_id,
+        cookie_secure=False,
+        secret_key=SecretStr(secrets.token_urlsafe(32)),
+        forms=[],
+    )
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        load_wilayah(engine)
+        echo(f"[2/4] syncing from the simulator into {database_path} ...")
+        sync_started = time.monotonic()
+        results = sync(settings, engine)
+        timings["sync"] = time.monotonic() - sync_started
+        echo("[3/4] creating the demo account ...")
+        password = secrets.token_urlsafe(12)
+        with session_factory(engine)() as session:
+            create_user(session, DEMO_USER, password, "province_admin", full_name="Akun Demo")
+            session.commit()
+    except BaseException:
+        server.stop()
+        engine.dispose()
+        raise
+    timings["ready"] = time.monotonic() - started
+    return Demo(store, server, seeded, settings, engine, results, DEMO_USER, password, timings)
