@@ -1,9 +1,14 @@
 #!/bin/sh
-# Installs the Debian packages the test suite needs (Debian's chromium for the Playwright browser tests).
+# Installs the Debian packages the test suite needs: chromium (Playwright browser tests), Java (ODK Validate)
+# and Node/npm (to build ODK Web Forms for the form-engine tests).
 # Never downloads a browser through Playwright itself.
 set -eu
 need=""
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
+# ODK Validate (the form engine inside ODK Collect) runs on Java in the form tests
+command -v java >/dev/null 2>&1 || need="$need default-jre-headless"
+# ODK Web Forms is built with Node/npm for the form-engine tests
+command -v npm >/dev/null 2>&1 || need="$need nodejs npm"
 [ -z "$need" ] && exit 0
 SUDO=""
 if [ "$(id -u)" != "0" ]; then
