@@ -94,7 +94,6 @@ REGISTRATION_OWNED = {
     "nilai_aset_rp",
     "penerima_bansos_lain",
     "skor_bps_perangkat",
-    "id_dtks",
 }
 #: Identity columns a registration fills only for a KPM not on the official list.
 IDENTITY_FROM_REGISTRATION = {
@@ -105,6 +104,7 @@ IDENTITY_FROM_REGISTRATION = {
     "kode_kecamatan",
     "kode_desa",
     "pendamping_id",
+    "id_dtks",
 }
 
 

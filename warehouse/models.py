@@ -306,7 +306,11 @@ class Kpm(Base):
     status_graduasi: Mapped[str | None] = mapped_column(String(40))
     tanggal_kunjungan_terakhir: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_kpm_wilayah", "kode_kabupaten", "kode_kecamatan", "kode_desa"),)
+    __table_args__ = (
+        Index("ix_kpm_wilayah", "kode_kabupaten", "kode_kecamatan", "kode_desa"),
+        Index("ix_kpm_nik_pengurus", "nik_pengurus"),
+        Index("ix_kpm_no_kk", "no_kk"),
+    )
 
 
 class Anggota(Base):
@@ -478,7 +482,9 @@ class MasalahPenyaluran(Base):
     tahap: Mapped[str] = mapped_column(String(16))
     diharapkan_rp: Mapped[int | None] = mapped_column(BigInteger)
     diterima_rp: Mapped[int | None] = mapped_column(BigInteger)
-    jenis: Mapped[str] = mapped_column(String(32))  # kurang | lebih | di_luar_jadwal | ganda | tahap_tidak_dikenal
+    jenis: Mapped[str] = mapped_column(
+        String(32)
+    )  # kurang | lebih | di_luar_jadwal | ganda | tahap_tidak_dikenal
     penyaluran_id: Mapped[str | None] = mapped_column(String(128))
     kode_kabupaten: Mapped[str | None] = mapped_column(String(16))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:16:54.891616
+Create Date: 2026-11-28 03:46:02.649048
 """
 
 from __future__ import annotations
@@ -195,6 +195,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id_kpm", name=op.f("pk_kpm")),
     )
     with op.batch_alter_table("kpm", schema=None) as batch_op:
+        batch_op.create_index("ix_kpm_nik_pengurus", ["nik_pengurus"], unique=False)
+        batch_op.create_index("ix_kpm_no_kk", ["no_kk"], unique=False)
         batch_op.create_index(batch_op.f("ix_kpm_pendamping_id"), ["pendamping_id"], unique=False)
         batch_op.create_index(
             "ix_kpm_wilayah", ["kode_kabupaten", "kode_kecamatan", "kode_desa"], unique=False
@@ -681,6 +683,8 @@ def downgrade() -> None:
     with op.batch_alter_table("kpm", schema=None) as batch_op:
         batch_op.drop_index("ix_kpm_wilayah")
         batch_op.drop_index(batch_op.f("ix_kpm_pendamping_id"))
+        batch_op.drop_index("ix_kpm_no_kk")
+        batch_op.drop_index("ix_kpm_nik_pengurus")
 
     op.drop_table("kpm")
     with op.batch_alter_table("keputusan", schema=None) as batch_op:
