@@ -6,11 +6,13 @@ warehouse -> the domain tables -> a demo account for the admin.
 
 from __future__ import annotations
 
+import csv
 import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,10 @@ from sqlalchemy import Engine
 
 from graduasi.settings import Settings
 from simulators.central import CentralStore, RunningServer, start_server
-from simulators.synthetic import seed_demo_central
+from simulators.synthetic import Dataset, generate, seed_central
 from sync.runner import FormRunResult
 from warehouse.db import make_engine, session_factory
+from warehouse.imports import import_kpm, import_pendamping
 from warehouse.migrate import upgrade
 from warehouse.regions import load_wilayah
 from webadmin.auth import create_user
@@ -29,6 +32,8 @@ from webadmin.auth import create_user
 log = logging.getLogger(__name__)
 
 DEMO_USER = "demo"
+#: The official list and the roster were handed over when the program year began.
+LIST_DATE = date(2019, 1, 1)
 
 
 @dataclass
@@ -37,6 +42,7 @@ class Demo:
 
     store: CentralStore
     server: RunningServer
+    dataset: Dataset
     seeded: Any
     settings: Settings
     engine: Engine
@@ -59,6 +65,25 @@ def fresh_sqlite(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Write dict rows as a UTF-8 CSV with a header (the form the social service hands lists over in)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def import_official_lists(engine: Engine, dataset: Dataset, folder: Path) -> tuple[Any, Any]:
+    """Import the roster and the official KPM list of a synthetic data set, as staff would from files."""
+    roster = write_csv(folder / "pendamping.csv", dataset.pendamping_rows())
+    listed = write_csv(folder / "daftar_kpm.csv", dataset.official_kpm_rows())
+    people = import_pendamping(engine, roster, actor="demo", today=LIST_DATE)
+    kpm = import_kpm(engine, listed, actor="demo", today=LIST_DATE, assignment_start=LIST_DATE)
+    return people, kpm
+
+
 def prepare_demo(
     database_path: Path,
     *,
@@ -72,7 +97,8 @@ def prepare_demo(
     started = time.monotonic()
     echo(f"[1/4] generating {kpm:,} synthetic KPM households and their submissions ...")
     store = CentralStore()
-    seeded = seed_demo_central(store, kpm=kpm, seed=seed)
+    dataset = generate(kpm, seed)
+    seeded = seed_central(store, dataset)
     server = start_server(store)
     timings["generate"] = time.monotonic() - started
     echo(f"      ODK Central simulator on {server.url} ({timings['generate']:.1f} s)")
@@ -91,6 +117,11 @@ def prepare_demo(
     try:
         upgrade(engine)
         load_wilayah(engine)
+        people, listed = import_official_lists(engine, dataset, database_path.parent / "daftar")
+        echo(
+            f"      imported {people.inserted} pendamping and {listed.inserted:,} KPM of the official list "
+            f"({len(listed.issues)} findings)"
+        )
         echo(f"[2/4] syncing from the simulator into {database_path} ...")
         sync_started = time.monotonic()
         results = sync(settings, engine)
@@ -105,4 +136,4 @@ def prepare_demo(
         engine.dispose()
         raise
     timings["ready"] = time.monotonic() - started
-    return Demo(store, server, seeded, settings, engine, results, DEMO_USER, password, timings)
+    return Demo(store, server, dataset, seeded, settings, engine, results, DEMO_USER, password, timings)
