@@ -707,6 +707,13 @@ def test_check_rules__not_a_workbook__unreadable(tmp_path: Path) -> None:
     assert (message.code, message.sheet, message.row) == ("RULES_UNREADABLE", "", None)
 
 
+def test_check_rules__empty_folder__rules_none(tmp_path: Path) -> None:
+    """Should say a folder without any workbook has no rules, rather than nothing."""
+    assert [m.code for m in check_rules(tmp_path)] == ["RULES_NONE"]
+    with pytest.raises(RulesError):
+        load_rule_sets(tmp_path)
+
+
 def test_load_rules__errors__raise_with_messages(tmp_path: Path) -> None:
     """Should refuse a workbook with errors and carry the messages."""
     path = planted(tmp_path, setcell(KG, "H4", "≥"))

@@ -1,0 +1,72 @@
+"""``graduasi graduation``: check the rules workbook(s); recompute is added beside ``check`` in this group.
+
+Commands are registered on the :func:`graduation` group with ``@graduation.command(...)``; shared options (the
+rules folder) come from :func:`rules_path_argument` so each command reads the rules the same way.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from forms.rules import RULES_DIR, RulesError, check_rules, load_rules, rule_paths, write_vocabulary
+
+
+@click.group()
+def graduation() -> None:
+    """Graduation rules (workbooks in forms/rules/) and assessments."""
+
+
+def rules_path_argument(f):  # type: ignore[no-untyped-def]
+    """``PATHS...``: rules workbooks or folders (default: forms/rules/)."""
+    return click.argument(
+        "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[RULES.xlsx|FOLDER]..."
+    )(f)
+
+
+@graduation.command("check")
+@rules_path_argument
+def check_cmd(paths: tuple[Path, ...]) -> None:
+    """Check rules workbooks: every mistake with its sheet, row, column and fix; exit 1 on errors."""
+    targets = list(paths) or [RULES_DIR]
+    messages = []
+    for target in targets:
+        messages.extend(check_rules(target))
+    for message in messages:
+        click.echo(str(message))
+    errors = [m for m in messages if m.severity == "error"]
+    if errors:
+        click.echo(
+            f"{len(errors)} error(s), {len(messages) - len(errors)} warning(s); docs/graduation.md explains each "
+            "code.",
+            err=True,
+        )
+        sys.exit(1)
+    for target in targets:
+        for path in rule_paths(target) if target.is_dir() else [target]:
+            rules = load_rules(path)
+            flag = "USULAN/proposal" if rules.proposal else "ditetapkan/confirmed"
+            click.echo(
+                f"{rules.source}: OK — versi {rules.version}, berlaku mulai {rules.effective_from.isoformat()}, {flag}; "
+                f"{len(rules.bps)} kriteria BPS, {len(rules.graduation)} kriteria graduasi, "
+                f"{len(rules.categories)} kategori, {len(rules.poverty_lines)} garis kemiskinan"
+            )
+
+
+@graduation.command("vocabulary")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def vocabulary_cmd(files: tuple[Path, ...]) -> None:
+    """Rewrite the sheets indikator and operator of rules workbooks from graduasi's vocabulary."""
+    for path in files:
+        try:
+            write_vocabulary(path)
+        except (OSError, KeyError, ValueError) as exc:
+            raise click.ClickException(f"{path}: {exc}") from exc
+        click.echo(f"{path}: sheets indikator and operator rewritten")
+
+
+__all__ = ["RulesError", "graduation", "rules_path_argument"]

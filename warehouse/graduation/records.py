@@ -1,0 +1,92 @@
+"""Turn an assessment and its status into the columns of an ``asesmen`` row (JSON for the details)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from warehouse.graduation.engine import Assessment, CriterionResult
+from warehouse.graduation.household import KpmSnapshot, snapshot_digest, snapshot_to_dict
+from warehouse.graduation.indicators import NA
+from warehouse.graduation.status import GraduationStatus
+
+
+def _value(value: Any) -> Any:
+    if value is NA:
+        return "tidak_berlaku"
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def criterion_to_dict(result: CriterionResult) -> dict[str, Any]:
+    """One criterion as stored in ``asesmen.kriteria_json``."""
+    out: dict[str, Any] = {
+        "kode": result.code,
+        "kelompok": result.group,
+        "hasil": result.outcome,
+        "nilai": {name: _value(v) for name, v in result.values},
+    }
+    if result.reason:
+        out["alasan"] = result.reason
+    if result.must_pass:
+        out["wajib"] = True
+    if result.group == "graduasi":
+        out["dihitung"] = result.counts_as_met
+    if result.missing:
+        out["data_kurang"] = list(result.missing)
+    return out
+
+
+def assessment_details(assessment: Assessment) -> dict[str, Any]:
+    """What ``asesmen.kriteria_json`` holds: both category rules, the score bounds, the checklist, the natural
+    exit, and every criterion with its outcome, compared values and reason code."""
+    return {
+        "kategori": assessment.kategori,
+        "kategori_bps": assessment.kategori_bps,
+        "kategori_pendapatan": assessment.kategori_pendapatan,
+        "skor_bps_min": assessment.skor_bps_min,
+        "skor_bps_maks": assessment.skor_bps_maks,
+        "garis_kemiskinan_rp": assessment.garis_kemiskinan_rp,
+        "checklist": assessment.checklist,
+        "alamiah": assessment.alamiah,
+        "kontak": assessment.kontak,
+        "jenis": assessment.jenis,
+        "kriteria": [criterion_to_dict(c) for c in assessment.criteria],
+    }
+
+
+def criteria_json(assessment: Assessment) -> str:
+    """``asesmen.kriteria_json``: :func:`assessment_details` as JSON."""
+    return json.dumps(assessment_details(assessment), ensure_ascii=False)
+
+
+def asesmen_values(
+    assessment: Assessment, status: GraduationStatus, snapshot: KpmSnapshot | None = None
+) -> dict[str, Any]:
+    """The columns of an ``asesmen`` row except ``id``, ``pendamping_id`` and ``computed_at`` (the caller's).
+
+    ``alasan`` holds the status reasons then the assessment's, space separated, without repeats.
+    """
+    reasons = list(dict.fromkeys((*status.reasons, *assessment.reasons)))
+    values: dict[str, Any] = {
+        "id_kpm": assessment.id_kpm,
+        "tanggal": assessment.tanggal,
+        "kunjungan_id": assessment.kunjungan_id,
+        "rule_version": assessment.rule_version,
+        "kategori": assessment.kategori,
+        "skor_bps": assessment.skor_bps,
+        "rasio_gk": None if assessment.rasio_gk is None else round(assessment.rasio_gk, 6),
+        "skor_graduasi": assessment.skor_graduasi,
+        "status": status.status,
+        "alasan": " ".join(reasons) or None,
+        "kriteria_json": criteria_json(assessment),
+        "input_json": None,
+        "input_sha256": None,
+        "kode_kabupaten": None,
+    }
+    if snapshot is not None:
+        values["input_json"] = json.dumps(snapshot_to_dict(snapshot), ensure_ascii=False, sort_keys=True)
+        values["input_sha256"] = snapshot_digest(snapshot)
+        values["kode_kabupaten"] = snapshot.kode_kabupaten
+    return values
