@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from graduasi.pipeline import after_sync
 from graduasi.settings import Settings
 from simulators.central import CentralStore, RunningServer, start_server
 from simulators.synthetic import Dataset, generate, seed_central
@@ -126,6 +127,12 @@ def prepare_demo(
         sync_started = time.monotonic()
         results = sync(settings, engine)
         timings["sync"] = time.monotonic() - sync_started
+        followed = after_sync(engine)
+        timings["recompute"] = followed.recompute.seconds
+        echo(
+            f"      {followed.recompute.kpm:,} KPM assessed ({followed.recompute.inserted:,} assessments) in "
+            f"{followed.recompute.seconds:.1f} s; read models as of {followed.as_of}"
+        )
         echo("[3/4] creating the demo account ...")
         password = secrets.token_urlsafe(12)
         with session_factory(engine)() as session:

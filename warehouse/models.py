@@ -585,6 +585,7 @@ class _RingkasanColumns:
     miskin: Mapped[int] = mapped_column(Integer, default=0)
     hampir_miskin: Mapped[int] = mapped_column(Integer, default=0)
     rentan_miskin: Mapped[int] = mapped_column(Integer, default=0)
+    calon_graduasi: Mapped[int] = mapped_column(Integer, default=0)  # above the vulnerable band
     tanpa_kategori: Mapped[int] = mapped_column(Integer, default=0)
     naik_kategori: Mapped[int] = mapped_column(Integer, default=0)  # better now than at baseline
     turun_kategori: Mapped[int] = mapped_column(Integer, default=0)

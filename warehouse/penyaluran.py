@@ -120,16 +120,25 @@ def find_problems(
     for key, rows in sorted(by_tranche.items()):
         tahun, tahap = key
         expected = tranches.get(key)
-        rows = sorted(rows, key=lambda r: (str(r.get("tanggal_terima") or ""), r["id"]))
+        # a later confirmation of the same tranche supersedes an earlier one (e.g. "belum cair", then paid);
+        # two that both report money received are a duplicate
+        rows = sorted(
+            rows,
+            key=lambda r: (
+                str(r.get("tanggal_konfirmasi") or ""),
+                str(r.get("tanggal_terima") or ""),
+                r["id"],
+            ),
+        )
         problem = _Collector(problems, tahun, tahap)
-
         if expected is None:
             for row in rows:
                 problem("tahap_tidak_dikenal", row)
             continue
-        for extra in rows[1:]:
+        received_rows = [r for r in rows if r.get("status_terima") not in NOT_RECEIVED]
+        for extra in received_rows[1:]:
             problem("ganda", extra, expected.nominal_rp)
-        row = rows[0]
+        row = received_rows[0] if received_rows else rows[-1]
         status = row.get("status_terima")
         if status in NOT_RECEIVED:
             problem(str(status), row, expected.nominal_rp)

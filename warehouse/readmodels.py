@@ -36,10 +36,10 @@ from warehouse.models import (
 log = logging.getLogger(__name__)
 
 PROVINCE = "36"
-CATEGORIES = ("sangat_miskin", "miskin", "hampir_miskin", "rentan_miskin")
+#: The categories of the rules workbook, poorest first; ``calon_graduasi`` is the band above "rentan miskin".
+CATEGORIES = ("sangat_miskin", "miskin", "hampir_miskin", "rentan_miskin", "calon_graduasi")
 #: Lower is poorer: a move to a higher rank is "naik kategori" (moved up a grade).
 CATEGORY_RANK = {name: rank for rank, name in enumerate(CATEGORIES)}
-CATEGORY_RANK["lulus_cek_graduasi"] = len(CATEGORIES)
 
 
 def years_before(day: date, years: int) -> date:
@@ -74,6 +74,7 @@ class Counts:
     miskin: int = 0
     hampir_miskin: int = 0
     rentan_miskin: int = 0
+    calon_graduasi: int = 0
     tanpa_kategori: int = 0
     naik_kategori: int = 0
     turun_kategori: int = 0

@@ -12,6 +12,11 @@ from pathlib import Path
 import click
 
 from forms.rules import RULES_DIR, RulesError, check_rules, load_rules, rule_paths, write_vocabulary
+from graduasi.cli.common import load_settings
+from warehouse.db import make_engine
+from warehouse.migrate import upgrade
+from warehouse.readmodels import refresh_read_models
+from warehouse.recompute import RuleVersionChanged, recompute
 
 
 @click.group()
@@ -70,3 +75,22 @@ def vocabulary_cmd(files: tuple[Path, ...]) -> None:
 
 
 __all__ = ["RulesError", "graduation", "rules_path_argument"]
+
+
+@graduation.command("recompute")
+@click.option("--all", "all_kpm", is_flag=True, help="Reassess every KPM (after a new rule version).")
+def recompute_cmd(all_kpm: bool) -> None:
+    """Recompute the assessments of the KPM whose data changed (or of all), then the read models."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        result = recompute(engine, all_kpm=all_kpm)
+    except RuleVersionChanged as exc:
+        raise click.ClickException(str(exc)) from exc
+    as_of = refresh_read_models(engine)
+    click.echo(
+        f"{result.kpm} KPM reassessed: {result.inserted} assessments new, {result.updated} changed, "
+        f"{result.deleted} removed, {result.unchanged} unchanged ({result.seconds:.1f} s); "
+        f"read models as of {as_of or '-'}"
+    )

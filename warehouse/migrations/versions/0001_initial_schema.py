@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 03:46:02.649048
+Create Date: 2026-11-28 04:01:38.598881
 """
 
 from __future__ import annotations
@@ -391,6 +391,7 @@ def upgrade() -> None:
         sa.Column("miskin", sa.Integer(), nullable=False),
         sa.Column("hampir_miskin", sa.Integer(), nullable=False),
         sa.Column("rentan_miskin", sa.Integer(), nullable=False),
+        sa.Column("calon_graduasi", sa.Integer(), nullable=False),
         sa.Column("tanpa_kategori", sa.Integer(), nullable=False),
         sa.Column("naik_kategori", sa.Integer(), nullable=False),
         sa.Column("turun_kategori", sa.Integer(), nullable=False),
@@ -426,6 +427,7 @@ def upgrade() -> None:
         sa.Column("miskin", sa.Integer(), nullable=False),
         sa.Column("hampir_miskin", sa.Integer(), nullable=False),
         sa.Column("rentan_miskin", sa.Integer(), nullable=False),
+        sa.Column("calon_graduasi", sa.Integer(), nullable=False),
         sa.Column("tanpa_kategori", sa.Integer(), nullable=False),
         sa.Column("naik_kategori", sa.Integer(), nullable=False),
         sa.Column("turun_kategori", sa.Integer(), nullable=False),

@@ -1,0 +1,174 @@
+"""Recompute: assessments follow the data and the rule versions; a threshold change rewrites exactly what it
+affects, and older assessments keep the rule version they were made with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import select, text, update
+
+from forms.rules import load_rule_sets, rules_for_date
+from tests.pipeline import Synced, copy_rules, synced_pipeline
+from warehouse.db import write_connection
+from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
+from warehouse.models import Asesmen, Kpm, Kunjungan, RecomputeQueue
+from warehouse.recompute import RESULT_COLUMNS, RuleVersionChanged, recompute
+
+NEW_VERSION_FROM = date(2020, 7, 1)
+
+
+@pytest.fixture
+def synced(db_url: str, tmp_path: Path) -> Iterator[Synced]:
+    with synced_pipeline(db_url, tmp_path, kpm=120) as env:
+        yield env
+
+
+def rows(env: Synced) -> dict[tuple[str, date], dict]:
+    with env.engine.connect() as conn:
+        out = {}
+        for r in conn.execute(select(Asesmen.__table__)):
+            day = r.tanggal if isinstance(r.tanggal, date) else date.fromisoformat(str(r.tanggal))
+            out[(r.id_kpm, day)] = dict(r._mapping)
+        return out
+
+
+def new_rule_version(folder: Path) -> Path:
+    """Save a copy of v2019 as v2020b, in force from 1 July 2020, with G2 asking 3 protein days instead of 2."""
+    source = folder / "graduasi_v2019.xlsx"
+    wb = openpyxl.load_workbook(source)
+    versi = wb["versi"]
+    for row in versi.iter_rows(min_row=3):
+        if row[0].value == "versi":
+            row[1].value = "v2020b"
+        elif row[0].value == "berlaku_mulai":
+            row[1].value = datetime(NEW_VERSION_FROM.year, NEW_VERSION_FROM.month, NEW_VERSION_FROM.day)
+    criteria = wb["kriteria_graduasi"]
+    header = [c.value for c in criteria[1]]
+    for row in criteria.iter_rows(min_row=3):
+        if row[0].value == "G2":
+            row[header.index("ambang_1")].value = 3
+    target = folder / "graduasi_v2020b.xlsx"
+    wb.save(target)
+    return target
+
+
+def expected_results(env: Synced, folder: Path) -> dict[tuple[str, date], dict]:
+    """What every assessment should say under the rule folder (computed here with the pure engine)."""
+    rule_sets = load_rule_sets(folder)
+    by_version = {r.version: r for r in rule_sets}
+    out: dict[tuple[str, date], dict] = {}
+    with env.engine.connect() as conn:
+        per_kpm: dict[str, list] = {}
+        for snap in build_snapshots(conn):
+            per_kpm.setdefault(snap.id_kpm, []).append(
+                (snap, assess(snap, rules_for_date(rule_sets, snap.as_of)))
+            )
+    for pairs in per_kpm.values():
+        pairs.sort(key=lambda p: p[1].tanggal)
+        for (snap, assessment), status in zip(
+            pairs, status_history([p[1] for p in pairs], by_version), strict=True
+        ):
+            out[(assessment.id_kpm, assessment.tanggal)] = asesmen_values(assessment, status, snap)
+    return out
+
+
+def result_of(values: dict) -> tuple:
+    return tuple(
+        values[c] if c != "rasio_gk" or values[c] is None else round(float(values[c]), 6)
+        for c in RESULT_COLUMNS
+        if c != "pendamping_id"
+    )
+
+
+def test_recompute__pipeline__every_kpm_assessed_and_denormalised(synced: Synced) -> None:
+    """Should assess every KPM at registration and each visit, and copy the latest result onto the KPM."""
+    assert synced.after.recompute.kpm == len(synced.dataset.households)
+    stored = rows(synced)
+    with synced.engine.connect() as conn:
+        kpm = {r.id_kpm: r for r in conn.execute(select(Kpm.__table__))}
+        visits = conn.execute(
+            text(
+                "SELECT count(DISTINCT id_kpm || tanggal_kunjungan) FROM kunjungan "
+                "WHERE kpm_ditemui IS NOT NULL"
+            )
+        ).scalar_one()
+        queue = conn.execute(select(RecomputeQueue.id_kpm)).all()
+    assert queue == []
+    assert len(stored) >= len(kpm) + 0.9 * visits
+    for id_kpm, row in kpm.items():
+        latest = max((k for k in stored if k[0] == id_kpm), key=lambda k: k[1])
+        assert (row.kategori, row.status_graduasi) == (stored[latest]["kategori"], stored[latest]["status"])
+    assert {r["rule_version"] for r in stored.values()} == {"v2019"}
+
+
+def test_recompute__new_rule_version__exactly_the_affected_assessments_change(
+    synced: Synced, tmp_path: Path
+) -> None:
+    """Should rewrite only the assessments whose result the new threshold changes, all dated after it takes
+    effect, and leave every other row (and its rule version) as it was."""
+    before = rows(synced)
+    folder = copy_rules(tmp_path / "rules")
+    new_rule_version(folder)
+    expected = expected_results(synced, folder)
+    affected = {k for k, v in expected.items() if result_of(v) != result_of(before[k])}
+    assert affected, "the planted threshold change should affect some assessments"
+    assert all(day >= NEW_VERSION_FROM for (_id, day) in affected)
+    result = recompute(synced.engine, all_kpm=True, rules_dir=folder)
+    after = rows(synced)
+    assert set(after) == set(before)
+    changed = {k for k in after if after[k]["computed_at"] != before[k]["computed_at"]}
+    assert changed == affected
+    assert result.updated == len(affected)
+    for key in affected:
+        assert after[key]["rule_version"] == "v2020b"
+        assert result_of(after[key]) == result_of(expected[key])
+    for key in set(after) - affected:
+        assert after[key]["rule_version"] == "v2019"
+    # running it again changes nothing
+    again = recompute(synced.engine, all_kpm=True, rules_dir=folder)
+    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+
+
+def test_recompute__rules_edited_in_place__refused_with_the_fix(synced: Synced, tmp_path: Path) -> None:
+    """Should refuse a stored version whose content changed, telling staff to save it as a new version."""
+    folder = copy_rules(tmp_path / "rules")
+    wb = openpyxl.load_workbook(folder / "graduasi_v2019.xlsx")
+    criteria = wb["kriteria_graduasi"]
+    header = [c.value for c in criteria[1]]
+    for row in criteria.iter_rows(min_row=3):
+        if row[0].value == "G2":
+            row[header.index("ambang_1")].value = 4
+    wb.save(folder / "graduasi_v2019.xlsx")
+    with pytest.raises(RuleVersionChanged, match="new version"):
+        recompute(synced.engine, all_kpm=True, rules_dir=folder)
+
+
+def test_recompute__one_visit_changes__only_its_kpm_reassessed(synced: Synced) -> None:
+    """Should, when one visit's data changes, recompute that KPM only."""
+    with synced.engine.connect() as conn:
+        visit = conn.execute(
+            select(Kunjungan.id, Kunjungan.id_kpm)
+            .where(Kunjungan.kpm_ditemui == "ya")
+            .order_by(Kunjungan.id)
+            .limit(1)
+        ).one()
+    before = rows(synced)
+    with write_connection(synced.engine) as conn:
+        conn.execute(
+            update(Kunjungan.__table__)
+            .where(Kunjungan.id == visit.id)
+            .values(pendapatan_bulan_rp=50_000_000, tabungan_rp=50_000_000)
+        )
+        conn.execute(
+            RecomputeQueue.__table__.insert().values(id_kpm=visit.id_kpm, queued_at=datetime(2021, 1, 1))
+        )
+    result = recompute(synced.engine)
+    assert result.kpm == 1
+    after = rows(synced)
+    changed = {k for k in after if after[k]["computed_at"] != before.get(k, {}).get("computed_at")}
+    assert changed
+    assert {k[0] for k in changed} == {visit.id_kpm}
