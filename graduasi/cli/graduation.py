@@ -7,13 +7,15 @@ rules folder) come from :func:`rules_path_argument` so each command reads the ru
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from forms.rules import RULES_DIR, RulesError, check_rules, load_rules, rule_paths, write_vocabulary
 from graduasi.cli.common import load_settings
-from warehouse.db import make_engine
+from warehouse.db import make_engine, write_connection
+from warehouse.decisions import GRADUATION, KINDS, DecisionError, approve, decisions, propose, reject, verify
 from warehouse.migrate import upgrade
 from warehouse.readmodels import refresh_read_models
 from warehouse.recompute import RuleVersionChanged, recompute
@@ -94,3 +96,77 @@ def recompute_cmd(all_kpm: bool) -> None:
         f"{result.deleted} removed, {result.unchanged} unchanged ({result.seconds:.1f} s); "
         f"read models as of {as_of or '-'}"
     )
+
+
+def _decision_step(step, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run one decision step in a write transaction; errors become click errors."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        with write_connection(engine) as conn:
+            decision = step(conn, *args, at=datetime.now(UTC).replace(tzinfo=None), **kwargs)
+    except DecisionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    refresh_read_models(engine)
+    click.echo(f"decision #{decision.id}: KPM {decision.id_kpm}, {decision.jenis}, now {decision.status}")
+
+
+@graduation.command("propose")
+@click.argument("id_kpm")
+@click.option(
+    "--jenis",
+    type=click.Choice(list(KINDS)),
+    default=GRADUATION,
+    show_default=True,
+    help="What is proposed: a graduation or an exit.",
+)
+@click.option("--actor", required=True, help="Who proposes (name or user).")
+@click.option("--catatan", "note", default=None, help="A note for the verifier.")
+def propose_cmd(id_kpm: str, jenis: str, actor: str, note: str | None) -> None:
+    """Propose a graduation (needs an assessment 'layak_graduasi') or an exit for a KPM."""
+    _decision_step(propose, id_kpm, jenis, actor=actor, note=note)
+
+
+@graduation.command("verify")
+@click.argument("decision_id", type=int)
+@click.option("--actor", required=True, help="Who verifies (not the proposer).")
+def verify_cmd(decision_id: int, actor: str) -> None:
+    """Verify a proposed decision."""
+    _decision_step(verify, decision_id, actor=actor)
+
+
+@graduation.command("approve")
+@click.argument("decision_id", type=int)
+@click.option("--actor", required=True, help="Who approves for Dinsos (not the proposer or verifier).")
+def approve_cmd(decision_id: int, actor: str) -> None:
+    """Approve a verified decision: the KPM's status changes."""
+    _decision_step(approve, decision_id, actor=actor)
+
+
+@graduation.command("reject")
+@click.argument("decision_id", type=int)
+@click.option("--actor", required=True, help="Who rejects.")
+@click.option("--catatan", "note", required=True, help="Why.")
+def reject_cmd(decision_id: int, actor: str, note: str) -> None:
+    """Reject an open decision, with the reason."""
+    _decision_step(reject, decision_id, actor=actor, note=note)
+
+
+@graduation.command("decisions")
+@click.option(
+    "--status", type=click.Choice(["diusulkan", "diverifikasi", "disetujui", "ditolak"]), default=None
+)
+def decisions_cmd(status: str | None) -> None:
+    """List decisions, newest first."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = decisions(conn, status=status)
+    if not rows:
+        click.echo("no decisions")
+    for r in rows:
+        click.echo(
+            f"#{r.id} {r.id_kpm} {r.jenis} {r.status} (usul {r.diusulkan_oleh} {r.diusulkan_pada:%Y-%m-%d})"
+        )
