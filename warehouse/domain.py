@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
 
 from forms.mapping import load_mapping
 from warehouse.db import write_connection
@@ -189,28 +189,47 @@ def _select_in(
     return rows
 
 
+_CONVERTERS: dict[str, dict[str, tuple[type, int | None]]] = {}
+
+
+def _converters(table: Table) -> dict[str, tuple[type, int | None]]:
+    """Per column: the Python type it holds and its maximum length (computed once per table)."""
+    found = _CONVERTERS.get(table.name)
+    if found is None:
+        found = {}
+        for col in table.c:
+            try:
+                python_type = col.type.python_type
+            except NotImplementedError:
+                python_type = str
+            found[col.name] = (python_type, getattr(col.type, "length", None))
+        _CONVERTERS[table.name] = found
+    return found
+
+
 def _coerce(table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    """Fit typed values to the domain column types (ints from text, text from numbers)."""
+    """Fit typed values to the domain column types (ints from text, text from numbers, dates from text)."""
+    kinds = _converters(table)
     out = {}
     for name, value in values.items():
-        col = table.c[name]
         if value is None:
             out[name] = None
             continue
-        python_type = getattr(col.type, "python_type", str)
-        try:
-            if python_type is date and not isinstance(value, date):
-                value = date.fromisoformat(str(value)[:10])
-            elif python_type is int and not isinstance(value, int):
-                value = int(float(value))
-            elif python_type is float and not isinstance(value, float):
-                value = float(value)
-            elif python_type is str and not isinstance(value, str):
-                value = str(value)
-        except (TypeError, ValueError):
-            value = None
-        if isinstance(value, str) and getattr(col.type, "length", None) and len(value) > col.type.length:
-            value = value[: col.type.length]
+        python_type, length = kinds[name]
+        if type(value) is not python_type:
+            try:
+                if python_type is date:
+                    value = date.fromisoformat(str(value)[:10])
+                elif python_type is int:
+                    value = int(float(value))
+                elif python_type is float:
+                    value = float(value)
+                elif python_type is str:
+                    value = str(value)
+            except (TypeError, ValueError):
+                value = None
+        if length and python_type is str and value is not None and len(value) > length:
+            value = value[:length]
         out[name] = value
     return out
 
@@ -352,6 +371,8 @@ class Deriver:
         members = self._members(targets.get("anggota"), [b["_id"] for b in best.values()])
         baseline_cols = [c for c in kt.columns if c in REGISTRATION_OWNED]
         blank = {c: None for c in REGISTRATION_OWNED if c in kpm.c and c != "jumlah_anggota"}
+        updates: list[dict[str, Any]] = []
+        member_rows: list[dict[str, Any]] = []
         for key in keys:
             b = best.get(key)
             old = existing.get(key)
@@ -386,12 +407,21 @@ class Deriver:
                 )
                 kab = b.get("kode_kabupaten")
             else:
-                self.conn.execute(update(kpm).where(kpm.c.id_kpm == key).values(**_coerce(kpm, values)))
+                updates.append({"b_key": key, **_coerce(kpm, values)})
                 kab = old.kode_kabupaten
             self.check_pendamping(source, REGISTRATION_FORM, b["_id"], b.get("pendamping_id"), kab)
-            if people:
-                self.conn.execute(anggota.insert(), [_coerce(anggota, {**p, "id_kpm": key}) for p in people])
+            member_rows.extend(_coerce(anggota, {**p, "id_kpm": key}) for p in people)
             self.affected_kpm.add(key)
+        if updates:
+            columns = [c for c in updates[0] if c != "b_key"]
+            self.conn.execute(
+                update(kpm)
+                .where(kpm.c.id_kpm == bindparam("b_key"))
+                .values({c: bindparam(c) for c in columns}),
+                updates,
+            )
+        if member_rows:
+            self.conn.execute(anggota.insert(), member_rows)
 
     def _members(self, tm: TargetMap | None, submission_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         if tm is None or not submission_ids:
