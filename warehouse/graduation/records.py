@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from warehouse.graduation.engine import Assessment, CriterionResult
-from warehouse.graduation.household import KpmSnapshot, snapshot_digest
+from warehouse.graduation.household import KpmSnapshot
 from warehouse.graduation.indicators import NA
 from warehouse.graduation.status import GraduationStatus
 
@@ -38,6 +39,47 @@ def criterion_to_dict(result: CriterionResult) -> dict[str, Any]:
     return out
 
 
+def _criteria_dicts(assessment: Assessment) -> list[dict[str, Any]]:
+    """The same dicts as :func:`criterion_to_dict` over :attr:`Assessment.criteria`, built straight from the
+    outcomes and the rule metadata (a recompute writes hundreds of thousands of these)."""
+    m, values = assessment.meta, assessment.indicator_values
+    out = []
+    for i, outcome in enumerate(assessment.outcomes):
+        group = m.groups[i]
+        names = m.indicators[i]
+        item: dict[str, Any] = {"kode": m.codes[i], "kelompok": group, "hasil": outcome}
+        observed = [values[n] for n in names]
+        nilai = {}
+        for name, v in zip(names, observed, strict=True):
+            nilai[name] = "tidak_berlaku" if v is NA else round(v, 6) if type(v) is float else v
+        item["nilai"] = nilai
+        counted = group == "graduasi" and (
+            outcome == "terpenuhi" or (outcome == "tidak_berlaku" and m.na_counts[i])
+        )
+        reason = None
+        if group == "graduasi" and not counted:
+            reason = m.missing_codes[i] if outcome == "data_kurang" else m.reason_codes[i]
+        elif group == "alamiah":
+            reason = (
+                m.reason_codes[i]
+                if outcome == "terpenuhi"
+                else m.missing_codes[i]
+                if outcome == "data_kurang"
+                else None
+            )
+        if reason:
+            item["alasan"] = reason
+        if m.must[i]:
+            item["wajib"] = True
+        if group == "graduasi":
+            item["dihitung"] = counted
+        missing = [n for n, v in zip(names, observed, strict=True) if v is None]
+        if missing:
+            item["data_kurang"] = missing
+        out.append(item)
+    return out
+
+
 def assessment_details(assessment: Assessment) -> dict[str, Any]:
     """What ``asesmen.kriteria_json`` holds: both category rules, the score bounds, the checklist, the natural
     exit, and every criterion with its outcome, compared values and reason code."""
@@ -52,7 +94,7 @@ def assessment_details(assessment: Assessment) -> dict[str, Any]:
         "alamiah": assessment.alamiah,
         "kontak": assessment.kontak,
         "jenis": assessment.jenis,
-        "kriteria": [criterion_to_dict(c) for c in assessment.criteria],
+        "kriteria": _criteria_dicts(assessment),
     }
 
 
@@ -89,8 +131,12 @@ def asesmen_values(
         # the submissions it used (their every version is kept raw), not a copy of their values: an assessment
         # row stays small at 50,000 KPM x 8 visits; input_sha256 still changes with any input
         values["input_json"] = json.dumps(
-            {"sumber": list(snapshot.sumber), "jenis": snapshot.jenis}, ensure_ascii=False, separators=(",", ":")
+            {"sumber": list(snapshot.sumber), "jenis": snapshot.jenis},
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
-        values["input_sha256"] = snapshot_digest(snapshot)
+        values["input_sha256"] = hashlib.sha256(
+            "|".join((snapshot.jenis, *snapshot.sumber)).encode()
+        ).hexdigest()
         values["kode_kabupaten"] = snapshot.kode_kabupaten
     return values
