@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from werkzeug.wrappers import Request
 
-from . import problems
+from . import app_entities, app_forms, problems
 from .edmx import metadata_xml, service_document
 from .odata import TableQuery, check_query_params, parse_query, single_record
 from .problems import InternalError, Problem
@@ -54,6 +54,7 @@ PROJECT_VERBS = sorted(USER_VERBS)
 
 _TOKEN_FORMAT = re.compile(r"^[a-z0-9!$]{64}$", re.IGNORECASE)
 _ODATA_PATH = re.compile(r"^/projects/([^/]+)/forms/([^/]+?)\.svc(/.*)?$")
+_DATASET_ODATA_PATH = re.compile(r"^/projects/([^/]+)/datasets/([^/]+?)\.svc(/.*)?$")
 _SINGLE = re.compile(r"^/Submissions\(([^)]*)\)(/.*)?$")
 
 
@@ -149,6 +150,13 @@ class CentralApp:
         m = re.match(r"^/key/([^/]+)(/.*)$", path)
         if m:
             key, path = unquote(m.group(1)), m.group(2)
+        dataset_odata = _DATASET_ODATA_PATH.match(path)
+        if dataset_odata is not None and req.method in ("GET", "HEAD"):
+            ctx.odata = True
+            ctx.xml_errors = (dataset_odata.group(3) or "") == "/$metadata"
+            app_entities.check_params(req.query)
+            auth = self.authenticate(req, key)
+            return app_entities.odata(self, req, ctx, auth, dataset_odata)
         odata = _ODATA_PATH.match(path)
         if odata is not None and req.method in ("GET", "HEAD"):
             ctx.odata = True
@@ -272,6 +280,19 @@ class CentralApp:
                     self.project_json(p, req) for p in sorted(store.projects.values(), key=lambda p: p.name)
                 ]
             return ctx.json(body)
+        if path == "/projects" and method == "POST":
+            self.require_user(auth)
+            body = _json_body(req)
+            name = body.get("name") if isinstance(body, dict) else None
+            if not isinstance(name, str) or not name:
+                raise problems.missing_parameter("name")
+            project = store.add_project(name, description=body.get("description"))
+            # capture 0040: the new project as stored, with its actee id
+            return ctx.json(
+                {"id": project.id, "name": project.name, "acteeId": project.actee_id,
+                 "createdAt": iso_ms(project.created_us), "updatedAt": None, "deletedAt": None, "archived": None,
+                 "keyId": None, "description": project.description}
+            )  # fmt: skip
         m = re.fullmatch(r"/projects/([^/]+)(/.*)?", path)
         if m is None:
             raise problems.not_found()
@@ -285,7 +306,17 @@ class CentralApp:
             self.require_user(auth)
             with store.lock:
                 forms = sorted(project.forms.values(), key=lambda f: f.name or f.xml_form_id)
-                return ctx.json([self.form_json(f, req.extended) for f in forms if f.versions])
+                # forms that only have a draft are listed too (API docs "List all Forms", since v1.2)
+                return ctx.json(
+                    [self.form_json(f, req.extended, None if f.versions else f.draft) for f in forms
+                     if f.versions or f.draft is not None]
+                )  # fmt: skip
+        if rest == "/forms" and method == "POST":
+            return app_forms.create_form(self, req, ctx, auth, project)
+        if rest == "/app-users" or rest.startswith("/app-users/"):
+            return app_forms.app_users(self, req, ctx, auth, project, rest)
+        if rest == "/datasets" or rest.startswith("/datasets/"):
+            return app_entities.datasets(self, req, ctx, auth, project, rest)
         m = re.fullmatch(r"/forms/([^/]+)(/.*)?", rest)
         if m is None:
             raise problems.not_found()
@@ -294,7 +325,18 @@ class CentralApp:
             form = store.form(project.id, form_part[:-4])
             self.require_form_read(auth, project)
             return ctx.text(form.current.xform.xml, XML_TYPE)
-        form = store.form(project.id, form_part)
+        form = store.any_form(project.id, form_part)
+        handled = app_forms.form_routes(self, req, ctx, auth, project, form, sub_path)
+        if handled is not None:
+            return handled
+        if not form.versions:
+            if sub_path == "" and get:  # a form that only has a draft
+                self.require_form_read(auth, project)
+                with store.lock:
+                    out = self.form_json(form, req.extended, form.draft)
+                out["publishNotes"] = None
+                return ctx.json(out)
+            raise problems.not_found()
         return self.form_routes(req, ctx, auth, project, form, sub_path)
 
     def form_routes(self, req: _Req, ctx: _Ctx, auth: Auth, project: Project, form: Form, sub: str) -> Reply:
@@ -489,6 +531,7 @@ class CentralApp:
             "verbs": list(PROJECT_VERBS),
         }
         forms = [f for f in project.forms.values() if f.versions]
+        datasets = sum(1 for d in project.datasets.values() if d.published)
         live = [s for f in forms for s in f.subs if s.deleted_us is None]
         last = iso_ms(max((s.created_us for s in live), default=None))
         with_forms = (req.query.get("forms") or "").lower() == "true"
@@ -497,15 +540,17 @@ class CentralApp:
                 self.form_json(f, True) for f in sorted(forms, key=lambda f: f.name or f.xml_form_id)
             ]
         if req.extended:
-            out.update({"forms": len(forms), "appUsers": len(project.app_users), "datasets": 0,
+            out.update({"forms": len(forms), "appUsers": len(project.app_users), "datasets": datasets,
                         "lastSubmission": last, "lastEntity": None})  # fmt: skip
         elif with_forms:
             out.update({"forms": len(forms), "lastSubmission": last})
         return out
 
     def form_json(self, form: Form, extended: bool, version: Any = None) -> dict[str, Any]:
+        """Form JSON for its current version, or for ``version`` (a published version or the draft)."""
         v = version or form.current
         xf = v.xform
+        is_draft = v is form.draft
         out: dict[str, Any] = {
             "projectId": form.project.id,
             "xmlFormId": form.xml_form_id,
@@ -520,12 +565,14 @@ class CentralApp:
             "hash": xf.md5,
             "sha": xf.sha1,
             "sha256": xf.sha256,
-            "draftToken": None,
+            "draftToken": v.token if is_draft else None,
             "publishedAt": iso_ms(v.published_us),
             "name": xf.title,
         }
         if extended:
-            live = [s for s in form.subs if s.deleted_us is None]
+            live = (
+                [] if is_draft else [s for s in form.subs if s.deleted_us is None]
+            )  # no draft submissions here
             out.update(
                 {
                     "submissions": len(live),
@@ -607,6 +654,21 @@ class _Ctx:
             return Reply(304, [*headers, ("ETag", etag)], b"")
         headers += [("Content-Type", content_type), ("Content-Length", str(len(body))), ("ETag", etag)]
         return Reply(status, headers, body)
+
+    def attachment(self, body: bytes, content_type: str, filename: str, *, etag: str | None = None) -> Reply:
+        """A file download: ``Content-Disposition: attachment`` with both filename forms (capture 1340)."""
+        quoted = quote(filename, safe="")
+        headers = self.base_headers()
+        if etag is not None:
+            inm = self.req.headers.get("If-None-Match")
+            if inm is not None and self.req.method in ("GET", "HEAD") and _etag_matches(inm, etag):
+                return Reply(304, [*headers, ("ETag", etag)], b"")
+            headers.append(("ETag", etag))
+        headers += [
+            ("Content-Disposition", f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quoted}"),
+            ("Content-Type", content_type),
+        ]
+        return Reply(200, headers, iter([body]))
 
     def stream(self, chunks: Iterator[bytes]) -> Reply:
         headers = [*self.base_headers(), ("OData-Version", "4.0")]

@@ -303,6 +303,15 @@ _SYSTEM_COLUMNS = {
 }
 ROOT_COLUMNS = {**_SYSTEM_COLUMNS, **{f"$root/Submissions/{k}": v for k, v in _SYSTEM_COLUMNS.items()}}
 SUBTABLE_COLUMNS = {f"$root/Submissions/{k}": v for k, v in _SYSTEM_COLUMNS.items()}
+# The Entities OData document filters on these (lib/data/entity.js ``odataToColumnMap``).
+ENTITY_COLUMNS = {
+    "__id": "e:__id",
+    "__system/createdAt": "e:createdAt",
+    "__system/updatedAt": "e:updatedAt",
+    "__system/deletedAt": "e:deletedAt",
+    "__system/creatorId": "e:creatorId",
+    "__system/conflict": "e:conflict",
+}
 _TIMESTAMPS = {"submissionDate", "updatedAt", "deletedAt"}
 _GETTERS: dict[str, Callable[[Any], Any]] = {
     "submissionDate": lambda s: s.created_us,
@@ -311,6 +320,12 @@ _GETTERS: dict[str, Callable[[Any], Any]] = {
     "submitterId": lambda s: s.submitter.id,
     "reviewState": lambda s: s.review_state,
     "__id": lambda s: s.instance_id,
+    "e:__id": lambda e: e.uuid,
+    "e:createdAt": lambda e: e.created_us,
+    "e:updatedAt": lambda e: e.updated_us,
+    "e:deletedAt": lambda e: e.deleted_us,
+    "e:creatorId": lambda e: e.creator.id,
+    "e:conflict": lambda e: None,
 }
 _COLUMN_KIND = {
     "submissionDate": "ts",
@@ -319,6 +334,12 @@ _COLUMN_KIND = {
     "submitterId": "int",
     "reviewState": "text",
     "__id": "text",
+    "e:__id": "text",
+    "e:createdAt": "ts",
+    "e:updatedAt": "ts",
+    "e:deletedAt": "ts",
+    "e:creatorId": "int",
+    "e:conflict": "text",
 }
 
 
@@ -507,12 +528,26 @@ def compile_filter(
     return (lambda s: predicate(s) is True), mentions_deleted_at(tree)
 
 
-def compile_orderby(text: str) -> list[tuple[Callable[[Any], Any], bool]]:
+def compile_entity_filter(
+    text: str | None, *, now_us: Callable[[], int]
+) -> tuple[Callable[[Any], bool] | None, bool]:
+    """``$filter`` on the Entities OData document (same rules, entity columns)."""
+    if text is None:
+        return None, False
+    tree = parse_filter(text)
+    predicate = _Compiler(ENTITY_COLUMNS, now_us).bool(tree)
+    return (lambda e: predicate(e) is True), mentions_deleted_at(tree)
+
+
+def compile_orderby(
+    text: str, columns: dict[str, str] | None = None
+) -> list[tuple[Callable[[Any], Any], bool]]:
     """``$orderby`` clauses as (getter, descending); unknown column or direction -> 501.5 (no position)."""
     clauses = []
+    known = ROOT_COLUMNS if columns is None else columns
     for clause in text.split(","):
         parts = clause.strip().split()
-        column = ROOT_COLUMNS.get(parts[0] if parts else "")
+        column = known.get(parts[0] if parts else "")
         if column is None:
             raise problems.unsupported_odata_field(parts[0] if parts else "")
         direction = parts[1] if len(parts) > 1 else "asc"

@@ -51,6 +51,10 @@ def missing_parameters(expected: list[str], got: dict[str, Any]) -> Problem:
     )
 
 
+def missing_parameter(field: str) -> Problem:
+    return Problem(400.2, f"Required parameter {field} missing.", {"field": field})
+
+
 def unexpected_value(field: str, value: Any, reason: str) -> Problem:
     return Problem(
         400.8,
@@ -67,6 +71,34 @@ def invalid_data_type(value: str, expected: str) -> Problem:
     )
 
 
+def invalid_parameter_type(field: str, expected: str) -> Problem:
+    """400.11 naming a field (``invalidDataTypeOfParameter({ field, expected })``)."""
+    return Problem(
+        400.11,
+        f"Invalid input data type: expected ({field}) to be ({expected})",
+        {"field": field, "expected": expected},
+    )
+
+
+def form_warnings(warnings: dict[str, Any]) -> Problem:
+    return Problem(
+        400.16,
+        "The Form is valid, but with warnings. Please check the warnings and if they are acceptable resubmit "
+        "with ?ignoreWarnings=true",
+        {"warnings": warnings},
+    )
+
+
+def field_type_conflict(path: str, type_: str) -> Problem:
+    return Problem(
+        400.17,
+        f"The form you have uploaded attempts to change the type of the field at {path}. In a previous version, "
+        f"it had the type {type_}. Please either return that field to its previous type, or rename the field so "
+        "it lives at a new path.",
+        {"path": path, "type": type_},
+    )
+
+
 def unparseable_odata(reason: str) -> Problem:
     return Problem(
         400.18, f"The OData filter expression you provided could not be parsed: {reason}", {"reason": reason}
@@ -78,6 +110,22 @@ def expected_deprecation() -> Problem:
         400.19,
         "This PUT endpoint expects a deprecatedID metadata tag pointing at the current version instanceID. "
         "I cannot find that tag in your request.",
+    )
+
+
+def dataset_link_not_allowed() -> Problem:
+    return Problem(400.26, 'Dataset can only be linked to attachments with "Data File" type.')
+
+
+def invalid_entity(reason: str) -> Problem:
+    return Problem(400.28, f"The entity is invalid. {reason}", {"reason": reason})
+
+
+def unexpected_attributes(expected: list[str], actual: list[str]) -> Problem:
+    return Problem(
+        400.31,
+        f"Expected parameters: ({', '.join(expected)}). Got ({', '.join(actual)}).",
+        {"expected": expected, "actual": actual},
     )
 
 
@@ -156,6 +204,49 @@ def deprecating_old_submission(deprecated_id: str) -> Problem:
         f"You tried to update a submission, but the copy you were editing ({deprecated_id}) is now out of date. "
         "Please get the new version that has been submitted, and make your edits again.",
         {"deprecatedId": deprecated_id},
+    )
+
+
+def no_published_version() -> Problem:
+    return Problem(
+        409.7,
+        "Could not delete draft, because the form has not been published. Either delete the whole form, or "
+        "replace the draft.",
+    )
+
+
+def entity_version_conflict(current: str, provided: str) -> Problem:
+    return Problem(
+        409.15,
+        f"Current version of the Entity is '{current}' and you provided '{provided}'. Please correct the version "
+        "number or pass '?force=true' in the URL to forcefully update the Entity.",
+        {"current": current, "provided": provided},
+    )
+
+
+def dataset_name_conflict(current: str, provided: str) -> Problem:
+    return Problem(
+        409.16,
+        f"A dataset named '{current}' exists and you provided '{provided}' with the same name but different "
+        "capitalization.",
+        {"current": current, "provided": provided},
+    )
+
+
+def entity_uuid_deleted(uuids: list[str]) -> Problem:
+    return Problem(
+        409.19,
+        "The following UUID(s) cannot be used because they are associated with deleted Entities: "
+        f"({', '.join(uuids)}).",
+        {"entityUuids": uuids},
+    )
+
+
+def xlsform_not_configured() -> Problem:
+    return Problem(
+        501.3,
+        "This ODK Central has not been configured to allow XLSForm conversion. Please upload an XForms XML file "
+        "(try XLSForm Online) or contact your server administrator.",
     )
 
 

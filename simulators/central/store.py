@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import problems
+from .drafts import Attachment, DraftOps, FormDraft, new_attachments
+from .entities import Dataset, EntityOps
 from .render import Rendered, Schema, data_from_tree, render
 from .textfmt import dumps, from_us, iso_ms, to_us
 from .xform import XForm, merged_fields, parse_xform
@@ -89,6 +91,8 @@ class Project:
     description: str | None = None
     forms: dict[str, Form] = field(default_factory=dict)
     app_users: list[Actor] = field(default_factory=list)
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    actee_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass(eq=False)
@@ -97,6 +101,7 @@ class FormVersion:
     published_us: int
     published_by: Actor | None
     def_id: int
+    attachments: dict[str, Attachment] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -122,6 +127,9 @@ class Form:
         self.subs: list[Submission] = []
         self.by_iid: dict[str, Submission] = {}
         self.version_ids: set[str] = set()
+        self.draft: FormDraft | None = None
+        #: form role assignments (role id, actor id), e.g. app users allowed to download the form
+        self.assignments: set[tuple[int, int]] = set()
 
     @property
     def current(self) -> FormVersion:
@@ -129,7 +137,11 @@ class Form:
 
     @property
     def name(self) -> str | None:
-        return self.current.xform.title
+        return (self.current if self.versions else self.draft).xform.title  # type: ignore[union-attr]
+
+    @property
+    def published(self) -> bool:
+        return bool(self.versions)
 
     def version(self, version: str) -> FormVersion | None:
         return next((v for v in self.versions if v.version == version), None)
@@ -380,7 +392,7 @@ class SubmitItem:
     attachments_present: int | None = None
 
 
-class CentralStore:
+class CentralStore(DraftOps, EntityOps):
     """The state of one simulated Central server.
 
     :param clock: returns aware UTC datetimes; the default is the real time, made strictly increasing at
@@ -503,6 +515,19 @@ class CentralStore:
             project.app_users.append(actor)
             return actor
 
+    def delete_app_user(self, project_id: int, actor_id: int) -> Actor:
+        """Revoke an app user (Central soft-deletes the actor and ends its session: the token stops working)."""
+        with self.lock:
+            project = self.project(project_id)
+            actor = next((a for a in project.app_users if a.id == actor_id), None)
+            if actor is None:
+                raise problems.not_found()
+            project.app_users.remove(actor)
+            self.app_users_by_token.pop(actor.token or "", None)
+            for form in project.forms.values():
+                form.assignments = {(r, a) for r, a in form.assignments if a != actor_id}
+            return actor
+
     def project(self, project_id: int) -> Project:
         try:
             return self.projects[int(project_id)]
@@ -510,8 +535,16 @@ class CentralStore:
             raise problems.not_found() from None
 
     def form(self, project_id: int, form_id: str) -> Form:
+        """A published form (404 when unknown or only a draft)."""
         form = self.project(project_id).forms.get(form_id)
         if form is None or not form.versions:
+            raise problems.not_found()
+        return form
+
+    def any_form(self, project_id: int, form_id: str) -> Form:
+        """A form that is published or only has a draft (404 when unknown)."""
+        form = self.project(project_id).forms.get(form_id)
+        if form is None or (not form.versions and form.draft is None):
             raise problems.not_found()
         return form
 
@@ -568,13 +601,13 @@ class CentralStore:
         self, project_id: int, xform_xml: str, *, at: datetime | None = None, by: Actor | None = None
     ) -> Form:
         """Publish an XForm; the same form id with a new version adds a version, the same version again is
-        Central's 409.6."""
+        Central's 409.6. Datasets the form declares are created (published) with its properties, and its
+        attachments named after a dataset are linked to it (lib/model/query/forms.js ``publish``)."""
         xform = parse_xform(xform_xml)
         with self.lock:
             project = self.project(project_id)
             when = self._at(at)
-            if by is None:
-                by = next((a for a in self.actors.values() if a.type == "user"), None)
+            by = by or self.default_user()
             form = project.forms.get(xform.xml_form_id)
             if form is None:
                 form = Form(project, xform, when, by, self.lock)
@@ -583,13 +616,36 @@ class CentralStore:
                 raise problems.version_uniqueness(xform.xml_form_id, xform.version)
             else:
                 form.updated_us = when + 1000
-            form.versions.append(FormVersion(xform, when, by, self._next_def))
-            self._next_def += 1
-            union = merged_fields([v.xform.fields for v in form.versions])
-            if union != form.schema.fields:
-                form.schema = Schema(union)
-                form.schema_gen += 1
+            previous = (
+                form.versions[-1].attachments
+                if form.versions
+                else (form.draft.attachments if form.draft else {})
+            )
+            attachments = new_attachments(xform, previous, project.datasets)
+            self._append_version(form, xform, when, by, attachments)
             return form
+
+    def _new_form(self, project: Project, xform: XForm, when: int, by: Actor | None) -> Form:
+        form = Form(project, xform, when, by, self.lock)
+        project.forms[form.xml_form_id] = form
+        return form
+
+    def default_user(self) -> Actor | None:
+        """The first web user (who publishes when nobody is named)."""
+        return next((a for a in self.actors.values() if a.type == "user"), None)
+
+    def _append_version(
+        self, form: Form, xform: XForm, when: int, by: Actor | None, attachments: dict[str, Attachment]
+    ) -> FormVersion:
+        version = FormVersion(xform, when, by, self._next_def, attachments)
+        self._next_def += 1
+        form.versions.append(version)
+        union = merged_fields([v.xform.fields for v in form.versions])
+        if union != form.schema.fields:
+            form.schema = Schema(union)
+            form.schema_gen += 1
+        self._publish_datasets(form, version, when)
+        return version
 
     # --- submissions ---------------------------------------------------------------------------------------
     def _new_submission(

@@ -82,6 +82,27 @@ class XForm:
     md5: str
     sha1: str
     sha256: str
+    #: expected form attachments ``(name, type)`` sorted by name (``expectedFormAttachments``)
+    attachments: tuple[tuple[str, str], ...] = ()
+    #: datasets the form creates or updates (``<meta><entity dataset=...>``)
+    datasets: tuple[str, ...] = ()
+    #: the entity properties its binds save to (``entities:saveto``), in form order
+    entity_properties: tuple[str, ...] = ()
+
+
+# jr:// media references and the attachment type Central gives each (lib/data/schema.js
+# ``expectedFormAttachments``: images -> image, audio -> audio, video -> video, file/file-csv -> file)
+_MEDIA_REF = re.compile(r"jr://(images|audio|video|file-csv|file)/([^\"'<>\s]+)")
+_MEDIA_TYPES = {"images": "image", "audio": "audio", "video": "video", "file": "file", "file-csv": "file"}
+_SAVETO = "{http://www.opendatakit.org/xforms/entities}saveto"
+
+
+def expected_attachments(xml: str) -> tuple[tuple[str, str], ...]:
+    """``(name, type)`` of every file the XForm refers to, sorted by name as Central lists them."""
+    found: dict[str, str] = {}
+    for kind, name in _MEDIA_REF.findall(xml):
+        found.setdefault(name, _MEDIA_TYPES[kind])
+    return tuple(sorted(found.items()))
 
 
 def parse_xform(xml: str) -> XForm:
@@ -151,6 +172,11 @@ def parse_xform(xml: str) -> XForm:
                 walk(child, path)
 
     walk(data, "")
+    datasets: list[str] = []
+    for el in data.iter():
+        if _local(el.tag) == "entity" and el.get("dataset"):
+            datasets.append(el.get("dataset", ""))
+    saveto = [el.get(_SAVETO, "") for el in model if _local(el.tag) == "bind" and el.get(_SAVETO)]
     raw = xml.encode("utf-8")
     return XForm(
         xml=xml,
@@ -161,6 +187,9 @@ def parse_xform(xml: str) -> XForm:
         md5=hashlib.md5(raw).hexdigest(),
         sha1=hashlib.sha1(raw).hexdigest(),
         sha256=hashlib.sha256(raw).hexdigest(),
+        attachments=expected_attachments(xml),
+        datasets=tuple(dict.fromkeys(datasets)),
+        entity_properties=tuple(dict.fromkeys(saveto)),
     )
 
 
