@@ -3,11 +3,18 @@
 The roster push (sync) owns the list and writes most properties from the warehouse; the registration form
 updates the baseline properties and the visit form the visit properties (through ``save_to``). Properties never
 hold NIK or KK numbers (DESIGN.md §5).
+
+Identity: ODK Central accepts only version-4 UUIDs as entity ids (central-backend ``lib/data/entity.js``), so
+on Central an entity's ``name`` (what the forms' ``kpm`` select stores) is :func:`entity_uuid` of the KPM id,
+and the KPM id itself is the property ``id_kpm`` (which the forms copy into their ``id_kpm`` calculate). On
+Kobo the ``kpm.csv`` media file has no such rule and its ``name`` is the KPM id.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +34,16 @@ class EntityProperty:
     description: str
     written_by: tuple[str, ...]
     row: int
+
+
+def entity_uuid(id_kpm: str) -> str:
+    """The entity id (``name``) of a KPM in the Central ``kpm`` list: a version-4 UUID derived from the KPM id.
+
+    Stable and reproducible: the same KPM gets the same entity on every push and every server, and anyone
+    holding the KPM ids can map an entity id back to its KPM.
+    """
+    digest = hashlib.sha256(f"graduasi:kpm:{id_kpm}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 class EntityListError(ValueError):

@@ -8,9 +8,10 @@ members are space-separated ``urutan:first_name`` tokens, the first name cleaned
 calculate does. Properties of a KPM that has no registration yet are empty.
 
 Identity. Central requires entity ids to be version-4 UUIDs (central-backend ``lib/data/entity.js``
-``normalizeUuid``), so a KPM's entity id is a UUID derived from its id (:func:`entity_uuid`: the same KPM gets
-the same entity on every push and on every server) and its label starts with the KPM id
-(``3601-000123 Siti Aminah``), which is what the pendamping types to find a household.
+``normalizeUuid``), so a KPM's entity id is a UUID derived from its id (:func:`forms.entity.entity_uuid`: the
+same KPM gets the same entity on every push and on every server), its label starts with the KPM id
+(``3601-000123 Siti Aminah``), which is what the pendamping types to find a household, and the property
+``id_kpm`` holds the KPM id, which the forms copy into their ``id_kpm`` field.
 
 How it pushes. The Entity List (and any missing property) is created first. The live entities are read page
 by page through OData; each page is compared with the warehouse rows of the same KPM, and only entities that
@@ -29,12 +30,10 @@ Kobo has no Entities: :func:`roster_csv` renders the same roster as the ``kpm.cs
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
 import sys
 import time
-import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,7 +44,7 @@ from sqlalchemy import Engine, select
 from tqdm import tqdm
 
 from forms.catalog import ENTITY_LIST
-from forms.entity import EntityProperty, kpm_csv_header, load_entity_properties
+from forms.entity import EntityProperty, entity_uuid, kpm_csv_header, load_entity_properties
 from sync.central_api import CentralApi, CentralProblem
 from sync.entity_list import ensure_entity_list
 from warehouse.models import Anggota, Asesmen, Kpm, Kunjungan, Wilayah
@@ -56,15 +55,6 @@ log = logging.getLogger(__name__)
 INACTIVE_PREFIX = "[NONAKTIF] "
 _NAME_STRIP = str.maketrans("", "", ":|,")
 _SQL_CHUNK = 500
-
-
-def entity_uuid(id_kpm: str) -> str:
-    """The entity id of a KPM on Central: a version-4 UUID derived from the KPM id (stable, reproducible).
-
-    The warehouse can map a submission's entity id back to the KPM with the same function.
-    """
-    digest = hashlib.sha256(f"graduasi:kpm:{id_kpm}".encode()).digest()
-    return str(uuidlib.UUID(bytes=digest[:16], version=4))
 
 
 def first_name(name: str | None) -> str:
@@ -196,6 +186,7 @@ def _roster_data(
     kpm: Any, members: list[Any], score: Any, assessment: Any, as_of: date
 ) -> dict[str, str | None]:
     data: dict[str, str | None] = {
+        "id_kpm": _text(kpm.id_kpm),
         "nama_pengurus": _text(kpm.nama_pengurus),
         "pendamping_id": _text(kpm.pendamping_id),
         "kode_kabkota": _text(kpm.kode_kabupaten),
@@ -250,7 +241,8 @@ def _roster_data(
 
 def roster_csv(engine: Engine, *, as_of: date) -> bytes:
     """The roster as the ``kpm.csv`` media file of the Kobo forms (``select_one_from_file``): ``name`` is the
-    KPM id (Kobo has no UUID rule), then ``label`` and every property of ``forms/entity_kpm.csv``."""
+    KPM id (Kobo has no UUID rule), then ``label`` and every property of ``forms/entity_kpm.csv`` (``id_kpm``
+    too, so the forms' ``id_kpm`` calculate reads the same column on both servers)."""
     header = kpm_csv_header()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from forms.entity import entity_uuid
+
 from .assumptions import POVERTY_LINE_RP
 from .people import Member, first_name
 from .welfare import Welfare, phone_bps_flags
@@ -119,6 +121,7 @@ class Household:
     absent: int = 0  # bit k set: nobody was at home at visit k
     seed: int = 0
     # Derived once after planning (see _finish), so visits need not search the roster each time.
+    entity_name: str = ""  # the KPM's entity id in Central's kpm list (forms.entity.entity_uuid of id_kpm)
     timeline: tuple[tuple[date, str, int], ...] = ()
     pregnancies: tuple[tuple[int, date, date], ...] = ()
     roster_changes: bool = False
@@ -216,6 +219,7 @@ def nik(kecamatan: str, birth: date, sex: str, serial: int) -> str:
 
 def derive(h: Household) -> None:
     """Precompute what every visit reads: membership events, pregnancies, the registration summary."""
+    h.entity_name = entity_uuid(h.id_kpm)
     events: list[tuple[date, str, int]] = []
     for m in h.members:
         if m.joined is not None:

@@ -4,7 +4,9 @@ The builders return flat dicts keyed by field name (repeats as lists of dicts, `
 name), in the field names of forms/kpm_registrasi.xlsx, kpm_kunjungan.xlsx and penyaluran.xlsx. Calculates are
 computed here the way the forms define them; tests/simulators/test_synthetic_forms.py evaluates the forms'
 own expressions over generated submissions, so any drift between these builders and the forms fails a test.
-Empty answers are left out (irrelevant questions have no value, as Collect sends them).
+Empty answers are left out (irrelevant questions have no value, as Collect sends them). The KPM is chosen as
+``kpm``, the entity's name in Central's ``kpm`` list (a UUID, ``Household.entity_name``); the ``id_kpm``
+calculate copies the KPM id from the chosen entity.
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ def registration_data(
         "end": times.end,
         "deviceid": times.device_id,
         "username": times.username,
+        "kpm": h.entity_name,
         "id_kpm": h.id_kpm,
         "pre_nama_pengurus": h.nama_pengurus,
         "pre_nama_desa": regions.desa[h.desa],
@@ -253,6 +256,7 @@ def visit_data(h: Household, visit: Visit, times: DeviceTimes, regions: RegionNa
         "end": times.end,
         "deviceid": times.device_id,
         "username": times.username,
+        "kpm": h.entity_name,
         "id_kpm": h.id_kpm,
         "pre_nama_pengurus": h.nama_pengurus,
         "pre_nama_desa": regions.desa[h.desa],
@@ -393,6 +397,7 @@ def penyaluran_data(
         "end": times.end,
         "deviceid": times.device_id,
         "username": times.username,
+        "kpm": h.entity_name,
         "id_kpm": h.id_kpm,
         "pre_nama_pengurus": h.nama_pengurus,
         "pre_nama_desa": regions.desa[h.desa],

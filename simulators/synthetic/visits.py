@@ -149,11 +149,13 @@ class EntityView:
         return len(self.elderly)
 
     def row(self, nama_desa: str) -> dict[str, str]:
-        """The Entity List row (``name``, ``label`` and every property) as the phone's ``kpm.csv`` has it."""
+        """The Entity List row (``name``, ``label`` and every property) as the phone's ``kpm.csv`` has it on
+        Central: ``name`` is the entity UUID, the KPM id is the property ``id_kpm``."""
         h = self.household
         return {
-            "name": h.id_kpm,
+            "name": h.entity_name,
             "label": f"{h.id_kpm} {h.nama_pengurus}",
+            "id_kpm": h.id_kpm,
             "nama_pengurus": h.nama_pengurus,
             "pendamping_id": h.pendamping_id,
             "kode_kabkota": h.kabupaten,

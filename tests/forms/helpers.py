@@ -22,6 +22,18 @@ def copy_forms(dest: Path) -> Path:
     return target
 
 
+def form_version(path: Path) -> str:
+    """The ``version`` on the settings sheet of a workbook (the shipped forms' version changes over time)."""
+    wb = load_workbook(path, read_only=True)
+    try:
+        ws = wb["settings"]
+        headers = [c.value for c in next(ws.iter_rows(max_row=1))]
+        value = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))[headers.index("version")]
+    finally:
+        wb.close()
+    return str(value)
+
+
 def header_index(ws, header: str) -> int:
     """1-based column of ``header`` in the first row; the column is added at the end when missing."""
     headers = [c.value for c in ws[1]]

@@ -12,7 +12,7 @@ import pytest
 from forms.build import build_xform
 from forms.check import CheckMessage, FieldRequirement, check_forms
 from forms.manifest import write_manifest
-from tests.forms.helpers import copy_forms, rename_header, row_of, set_cell, set_field
+from tests.forms.helpers import copy_forms, form_version, rename_header, row_of, set_cell, set_field
 
 PUBLISHED_AT = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -29,9 +29,12 @@ def only(messages: list[CheckMessage], code: str) -> CheckMessage:
     return hits[0]
 
 
-def publish(form: Path) -> None:
-    """Record the form as published (what sync's publisher does after a successful publish)."""
+def publish(form: Path) -> tuple[str, str]:
+    """Record the form as published (what sync's publisher does after a successful publish); returns the
+    published version and the next one."""
     write_manifest(build_xform(form), PUBLISHED_AT, form.parent / "published")
+    version = form_version(form)
+    return version, str(int(version) + 1)
 
 
 def test_check__copied_forms__no_messages(forms_dir: Path) -> None:
@@ -82,15 +85,15 @@ def test_check__version_with_letters__version_format(forms_dir: Path) -> None:
 
 def test_check__content_changed_same_version__version_not_bumped(forms_dir: Path) -> None:
     form = forms_dir / "penyaluran.xlsx"
-    publish(form)
+    published, following = publish(form)
     set_field(form, "tahap", "label::English (en)", "Payment tranche")
     m = only(check_forms([form]), "VERSION_NOT_BUMPED")
     assert (m.file, m.sheet, m.row) == (str(form), "settings", 2)
     assert m.message == (
-        "the form changed since version 2026112801 was published (2026-11-01T08:00:00+00:00) "
+        f"the form changed since version {published} was published (2026-11-01T08:00:00+00:00) "
         "but the version is the same."
     )
-    assert m.fix.startswith("Increase version (e.g. to 2026112802)")
+    assert m.fix.startswith(f"Increase version (e.g. to {following})")
 
 
 def test_check__choice_file_changed_same_version__version_not_bumped(forms_dir: Path) -> None:
@@ -111,31 +114,33 @@ def test_check__unchanged_published_form__no_messages(forms_dir: Path) -> None:
 
 def test_check__version_below_published__version_decreased(forms_dir: Path) -> None:
     form = forms_dir / "penyaluran.xlsx"
-    publish(form)
+    published, _ = publish(form)
     set_cell(form, "settings", 2, "version", "2026110101")
     m = only(check_forms([form]), "VERSION_DECREASED")
     assert (m.file, m.sheet, m.row) == (str(form), "settings", 2)
-    assert m.message == "version 2026110101 is lower than the published version 2026112801."
+    assert m.message == f"version 2026110101 is lower than the published version {published}."
 
 
 def test_check__published_field_renamed_without_alias__field_removed(forms_dir: Path) -> None:
     form = forms_dir / "penyaluran.xlsx"
-    publish(form)
+    published, following = publish(form)
     set_field(form, "catatan_penyaluran", "name", "catatan_salur")
-    set_cell(form, "settings", 2, "version", "2026112802")
+    set_cell(form, "settings", 2, "version", following)
     m = only(check_forms([form]), "FIELD_REMOVED")
     assert (m.file, m.sheet, m.row) == (str(form), "survey", None)
-    assert m.message == "field 'catatan_penyaluran' of published version 2026112801 is no longer in the form."
+    assert (
+        m.message == f"field 'catatan_penyaluran' of published version {published} is no longer in the form."
+    )
     assert "penyaluran.aliases.csv" in m.fix
 
 
 def test_check__rename_declared_in_aliases__accepted(forms_dir: Path) -> None:
     form = forms_dir / "penyaluran.xlsx"
-    publish(form)
+    _, following = publish(form)
     set_field(form, "catatan_penyaluran", "name", "catatan_salur")
-    set_cell(form, "settings", 2, "version", "2026112802")
+    set_cell(form, "settings", 2, "version", following)
     (forms_dir / "penyaluran.aliases.csv").write_text(
-        "old_name,new_name,since_version\ncatatan_penyaluran,catatan_salur,2026112802\n", encoding="utf-8"
+        f"old_name,new_name,since_version\ncatatan_penyaluran,catatan_salur,{following}\n", encoding="utf-8"
     )
     assert check_forms([form]) == []
 
@@ -153,13 +158,13 @@ def test_check__alias_to_missing_field__alias_invalid(forms_dir: Path) -> None:
 
 def test_check__published_field_changes_type__field_type_changed(forms_dir: Path) -> None:
     form = forms_dir / "kpm_registrasi.xlsx"
-    publish(form)
+    published, following = publish(form)
     row = set_field(form, "rt", "type", "integer")
     set_field(form, "rt", "constraint", ". >= 0")
-    set_cell(form, "settings", 2, "version", "2026112802")
+    set_cell(form, "settings", 2, "version", following)
     m = only(check_forms([form]), "FIELD_TYPE_CHANGED")
     assert (m.file, m.sheet, m.row) == (str(form), "survey", row)
-    assert m.message == "field 'rt' was string in version 2026112801 and is now int."
+    assert m.message == f"field 'rt' was string in version {published} and is now int."
 
 
 def test_check__mapping_names_unknown_field__mapping_field_missing(forms_dir: Path) -> None:
@@ -307,7 +312,7 @@ def test_check__visit_writes_roster_property__entity_property_unknown(forms_dir:
 
 def test_check__lookup_of_undeclared_property__entity_preload_unknown(forms_dir: Path) -> None:
     form = forms_dir / "kpm_kunjungan.xlsx"
-    row = set_field(form, "pre_skor_bps", "calculation", "instance('kpm')/root/item[name=${id_kpm}]/no_kk")
+    row = set_field(form, "pre_skor_bps", "calculation", "instance('kpm')/root/item[name=${kpm}]/no_kk")
     m = only(check_forms([form]), "ENTITY_PRELOAD_UNKNOWN")
     assert (m.file, m.sheet, m.row) == (str(form), "survey", row)
     assert m.message == "reads property 'no_kk' of the 'kpm' list, which is not declared."
@@ -327,9 +332,9 @@ def test_check_message__str__one_line_with_location_and_fix() -> None:
 def test_check__manifest_written__lists_published_fields(forms_dir: Path) -> None:
     """Should write the manifest format the rules read (guards the publisher's contract)."""
     form = forms_dir / "penyaluran.xlsx"
-    publish(form)
+    published, _ = publish(form)
     doc = json.loads((forms_dir / "published" / "penyaluran.json").read_text(encoding="utf-8"))
-    assert doc["form_id"] == "penyaluran" and doc["version"] == "2026112801"
+    assert doc["form_id"] == "penyaluran" and doc["version"] == published
     assert doc["published_at"] == "2026-11-01T08:00:00+00:00"
     assert {
         "path": "/tahap",

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from forms.catalog import form_path
 from graduasi.cli import main
-from tests.forms.helpers import copy_forms, set_cell
+from tests.forms.helpers import copy_forms, form_version, set_cell
 
 
 def test_forms_check__shipped_forms__ok() -> None:
@@ -34,7 +35,7 @@ def test_forms_build__kobo__writes_each_form_folder(tmp_path: Path) -> None:
     for form_id in ("kpm_registrasi", "kpm_kunjungan", "penyaluran"):
         assert (tmp_path / "kobo" / form_id / f"{form_id}.xml").is_file()
         assert (tmp_path / "kobo" / form_id / "kpm.csv").is_file()
-    assert "kpm_registrasi 2026112801 ->" in result.output
+    assert f"kpm_registrasi {form_version(form_path('kpm_registrasi'))} ->" in result.output
 
 
 def test_forms_build__unknown_target__usage_error(tmp_path: Path) -> None:

@@ -10,14 +10,14 @@ import io
 import pytest
 
 from forms.build import build_xform
-from forms.entity import kpm_csv_header
+from forms.entity import entity_uuid, kpm_csv_header
 from tests.forms.webform_driver import WebForm
 
 pytestmark = pytest.mark.browser
 
 HOUSEHOLDS = [
     {
-        "name": "3601-000001",
+        "id_kpm": "3601-000001",
         "label": "3601-000001 Siti Aminah",
         "nama_pengurus": "Siti Aminah",
         "pendamping_id": "PDG-001",
@@ -45,7 +45,7 @@ HOUSEHOLDS = [
         "penilaian_terakhir": "belum",
     },
     {
-        "name": "3602-000002",
+        "id_kpm": "3602-000002",
         "label": "3602-000002 Enah Suryati",
         "nama_pengurus": "Enah Suryati",
         "pendamping_id": "LBK-007",
@@ -70,13 +70,19 @@ HOUSEHOLDS = [
 ]
 
 
-def kpm_csv() -> str:
-    """The kpm list as Central serves it to the phone (only the test households)."""
+SITI = entity_uuid("3601-000001")  # the entity's name on Central
+ENAH = entity_uuid("3602-000002")
+
+
+def kpm_csv(target: str) -> str:
+    """The kpm list the phone gets (only the test households): on Central the Entity List, whose names are
+    the entities' UUIDs; on Kobo the media file sync push writes, whose names are the KPM ids."""
     out = io.StringIO()
     writer = csv.DictWriter(out, kpm_csv_header(), lineterminator="\n")
     writer.writeheader()
     for household in HOUSEHOLDS:
-        writer.writerow({k: household.get(k, "") for k in writer.fieldnames})
+        name = entity_uuid(household["id_kpm"]) if target == "central" else household["id_kpm"]
+        writer.writerow({k: household.get(k, "") for k in writer.fieldnames} | {"name": name})
     return out.getvalue()
 
 
@@ -105,9 +111,7 @@ def open_form(
     attachments = {name: blob.decode("utf-8") for name, blob in built.media.items()}
     if not full_regions:
         attachments = small_regions(attachments)
-    attachments["kpm.csv"] = (
-        kpm_csv()
-    )  # on Central: the Entity List; on Kobo: the media file sync push refreshes
+    attachments["kpm.csv"] = kpm_csv(target)  # on Central: the Entity List; on Kobo: the media file
     return webform.load(built.xml, attachments, {"username": username})
 
 
@@ -118,7 +122,7 @@ def test_registrasi__kpm_chosen__identity_and_region_preloaded(webform: WebForm)
     form = open_form(webform, "kpm_registrasi", full_regions=True)
     assert form.absent("KPM terpilih")
     form.pick("Pilih KPM", "3601-000001 Siti Aminah")
-    assert "KPM terpilih: Siti Aminah, desa Sumberjaya." in form.text_of("KPM terpilih")
+    assert "KPM terpilih: 3601-000001 Siti Aminah, desa Sumberjaya." in form.text_of("KPM terpilih")
     assert "Ahmad 45, Siti 40, Budi 11, Ani 2" in form.text_of("KPM terpilih")
     assert form.input_value("ID pendamping") == "PDG-001"
     assert form.input_value("Nama pengurus") == "Siti Aminah"
@@ -233,7 +237,8 @@ def test_registrasi__complete_household__ages_relevance_summary_and_submitted_va
     form.choose("ringkasan di atas sudah benar", "Ya")
 
     sub = form.submit()
-    assert sub.value("id_kpm") == "3601-000001"
+    assert (sub.value("kpm"), sub.value("id_kpm")) == (SITI, "3601-000001")
+    assert sub.value("meta/instanceName") == "3601-000001 - Siti Aminah"
     assert sub.value("pendamping_id") == "PDG-001"
     assert sub.value("tanggal_registrasi") == "2026-01-15"
     assert (sub.value("kode_kabkota"), sub.value("kode_kecamatan"), sub.value("kode_desa")) == (
@@ -282,7 +287,7 @@ def test_registrasi__complete_household__ages_relevance_summary_and_submitted_va
         sub.value("daftar_lansia"),
     ) == ("3:Budi", "4:Ani", "2:Siti", "")
     entity = sub.root.find("meta/entity")
-    assert entity is not None and entity.get("id") == "3601-000001" and entity.get("update") == "1"
+    assert entity is not None and entity.get("id") == SITI and entity.get("update") == "1"
     assert entity.get("dataset") == "kpm"
 
 
@@ -315,7 +320,7 @@ def test_kunjungan__kpm_chosen__last_status_and_members_preloaded(webform: WebFo
     form = open_form(webform, "kpm_kunjungan")
     form.pick("Pilih KPM", "3601-000001 Siti Aminah")
     info = form.text_of("Kategori:")
-    assert "Siti Aminah, desa Sumberjaya" in info
+    assert "3601-000001 Siti Aminah, desa Sumberjaya" in info
     assert "Anggota: Ahmad 45, Siti 40, Budi 11, Ani 2" in info
     assert "Kategori: sangat_miskin · Status: aktif · Kunjungan terakhir: 2026-08-01" in info
     assert form.absent("Berapa anak usia sekolah")  # asked only once the family is met
@@ -395,7 +400,13 @@ def test_kunjungan__complete_visit__summary_and_submitted_values(webform: WebFor
     form.choose("seberapa siap keluarga ini untuk graduasi", "Mendekati siap")
 
     sub = form.submit()
-    assert (sub.value("id_kpm"), sub.value("tanggal_kunjungan"), sub.value("kpm_ditemui")) == (
+    assert (
+        sub.value("kpm"),
+        sub.value("id_kpm"),
+        sub.value("tanggal_kunjungan"),
+        sub.value("kpm_ditemui"),
+    ) == (
+        SITI,
         "3601-000001",
         "2026-11-20",
         "ya",
@@ -415,7 +426,7 @@ def test_kunjungan__complete_visit__summary_and_submitted_values(webform: WebFor
     assert sub.value("lansia_cek_kesehatan") is None
     assert sub.value("penilaian_pendamping") == "mendekati"
     entity = sub.root.find("meta/entity")
-    assert entity is not None and entity.get("id") == "3601-000001" and entity.get("update") == "1"
+    assert entity is not None and entity.get("id") == SITI and entity.get("update") == "1"
 
 
 def test_kunjungan__family_not_met__only_the_visit_is_recorded(webform: WebForm) -> None:
@@ -434,6 +445,7 @@ def test_kunjungan__family_not_met__only_the_visit_is_recorded(webform: WebForm)
         assert form.absent(hidden), hidden
     sub = form.submit()
     assert (sub.value("kpm_ditemui"), sub.value("pendamping_id")) == ("tidak_ada_di_rumah", "LBK-007")
+    assert (sub.value("kpm"), sub.value("id_kpm")) == (ENAH, "3602-000002")
     assert sub.value("pantau_anak") is None and sub.value("hadir_p2k2") is None
 
 
@@ -468,6 +480,7 @@ def test_penyaluran__received__amount_date_and_bank(webform: WebForm) -> None:
     form.choose("Cara menerima", "ATM")
     form.choose("Kendala penyaluran", "Tidak ada kendala")
     sub = form.submit()
+    assert (sub.value("kpm"), sub.value("id_kpm")) == (SITI, "3601-000001")
     assert (sub.value("tahun_anggaran"), sub.value("tahap"), sub.value("status_terima")) == (
         "2026",
         "2",
@@ -497,9 +510,15 @@ def test_penyaluran__not_paid__no_amount_and_a_problem_required(webform: WebForm
 
 
 def test_penyaluran__kobo_variant__roster_from_kpm_csv_media(webform: WebForm) -> None:
-    """Should preload from the kpm.csv media file on Kobo exactly as from the Entity List on Central."""
+    """Should preload from the kpm.csv media file on Kobo exactly as from the Entity List on Central; there
+    the entity name is the KPM id itself."""
     form = open_form(webform, "penyaluran", target="kobo")
     form.pick("Pilih KPM", "3602-000002 Enah Suryati")
-    assert "Enah Suryati, desa Desa Contoh" in form.text_of("desa Desa Contoh")
+    assert "3602-000002 Enah Suryati, desa Desa Contoh" in form.text_of("desa Desa Contoh")
     assert form.selected("Bank penyalur") == "BRI"
     assert form.input_value("ID pendamping") == "LBK-007"
+    form.choose("Tahap penyaluran", "Tahap 1")
+    form.choose("Status penerimaan", "Belum cair")
+    form.choose("Kendala penyaluran", "Saldo kosong")
+    sub = form.submit()
+    assert (sub.value("kpm"), sub.value("id_kpm")) == ("3602-000002", "3602-000002")

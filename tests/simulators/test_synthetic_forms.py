@@ -17,6 +17,7 @@ import pytest
 
 from forms.build import build_xform
 from forms.catalog import FORM_IDS
+from forms.entity import entity_uuid
 from simulators.synthetic import Dataset, Edit, Submit, generate
 from simulators.synthetic.formcheck import FormModel, check_submission
 from simulators.synthetic.xpath import Context, Node, evaluate, to_string
@@ -69,6 +70,17 @@ def test_generated_submissions__every_form__are_valid_for_the_built_forms() -> N
     assert set(checked) == set(FORM_IDS)
     assert checked["kpm_registrasi"] > 160 and checked["kpm_kunjungan"] > 500 and checked["penyaluran"] > 300
     assert not problems, "\n".join(f"{k}: {v[:5]}" for k, v in list(problems.items())[:10])
+
+
+def test_generated_submissions__kpm_chosen__entity_uuid_and_kpm_id() -> None:
+    """Should choose the KPM by its Central entity name (the UUID of its id) and send the KPM id as id_kpm."""
+    ds = dataset()
+    ids = {h.id_kpm for h in ds.households}
+    for event in submissions(ds):
+        assert event.data["id_kpm"] in ids
+        assert event.data["kpm"] == entity_uuid(event.data["id_kpm"]), event.instance_id
+    assert {ds.entity_row(h)["name"] for h in ds.households} == {entity_uuid(i) for i in ids}
+    assert all(ds.entity_row(h)["id_kpm"] == h.id_kpm for h in ds.households)
 
 
 def test_generated_visits__cover_the_forms_branches() -> None:
@@ -126,6 +138,8 @@ def _first(ds: Dataset, form_id: str, predicate: Any = lambda d: True) -> Submit
         ("kpm_registrasi", lambda d: d.update(kode_desa="3602012001"), "not a choice"),
         ("kpm_registrasi", lambda d: d.update(warna_rumah="biru"), "not a field of the form"),
         ("kpm_kunjungan", lambda d: d.update(pendamping_id="PD 3601 001"), "breaks the constraint"),
+        ("kpm_kunjungan", lambda d: d.update(id_kpm="3601-999999"), "calculate gives"),
+        ("penyaluran", lambda d: d.update(kpm=d["id_kpm"]), "not a choice"),  # Central: names are UUIDs
         (
             "penyaluran",
             lambda d: d.update(kendala="tidak_ada", status_terima="belum_cair"),

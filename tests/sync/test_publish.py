@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from forms.build import build_xform
+from forms.catalog import form_path
 from forms.check import check_forms
 from forms.manifest import load_manifest
 from graduasi.cli import main
@@ -20,7 +21,7 @@ from simulators.central import CentralStore, RunningServer
 from sync.central_api import CentralApi
 from sync.publish import VersionExistsError, publish_form
 from sync.qr import decode_settings, encode_settings, png_bytes
-from tests.forms.helpers import copy_forms, row_of, set_cell, set_field
+from tests.forms.helpers import copy_forms, form_version, row_of, set_cell, set_field
 from tests.sync.publishing_helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -31,6 +32,9 @@ from tests.sync.publishing_helpers import (
 )
 
 FORMS = ("kpm_registrasi", "kpm_kunjungan", "penyaluran")
+#: the version each form ships with, and the next one (a designer's bump)
+SHIPPED = {f: form_version(form_path(f)) for f in FORMS}
+NEXT = {f: str(int(v) + 1) for f, v in SHIPPED.items()}
 PUBLISHED_AT = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 
 
@@ -103,7 +107,7 @@ def test_publish_form__unchanged__no_request_that_changes_anything(api: CentralA
     assert api.changes == before
     assert (
         results[0].message
-        == "kpm_registrasi: version 2026112801 is already published on Central; nothing to do"
+        == f"kpm_registrasi: version {SHIPPED['kpm_registrasi']} is already published on Central; nothing to do"
     )
 
 
@@ -127,12 +131,12 @@ def test_publish_form__dry_run__lists_fields_and_media_changed_without_writing(
     assert (result.plan.fields_added, result.plan.fields_removed) == (["/alamat_lengkap"], ["/alamat"])
     assert (result.plan.media_changed, result.plan.media_added) == (["desa.csv"], [])
     assert result.message.splitlines() == [
-        "kpm_registrasi: version 2026112801 on Central -> 2026120101",
+        f"kpm_registrasi: version {SHIPPED['kpm_registrasi']} on Central -> 2026120101",
         "  fields added: /alamat_lengkap",
         "  fields removed: /alamat",
         "  attachments changed: desa.csv",
     ]
-    assert [v.version for v in store.form(1, "kpm_registrasi").versions] == ["2026112801"]
+    assert [v.version for v in store.form(1, "kpm_registrasi").versions] == [SHIPPED["kpm_registrasi"]]
 
 
 def test_publish_form__changed_without_new_version__tells_to_bump_version(
@@ -146,8 +150,9 @@ def test_publish_form__changed_without_new_version__tells_to_bump_version(
     with pytest.raises(VersionExistsError) as caught:
         publish_form(api, build_xform(form), published_dir=forms_dir / "published")
     assert str(caught.value) == (
-        "Central already has version 2026112801 of penyaluran with other content: increase `version` on the "
-        "settings sheet of forms/penyaluran.xlsx (e.g. 2026112802), run `graduasi forms check`, then publish again"
+        f"Central already has version {SHIPPED['penyaluran']} of penyaluran with other content: increase `version` "
+        f"on the settings sheet of forms/penyaluran.xlsx (e.g. {NEXT['penyaluran']}), run `graduasi forms check`, "
+        "then publish again"
     )
     assert api.changes == before
 
@@ -165,7 +170,7 @@ def test_publish_form__draft__stops_at_the_draft_with_a_scannable_test_code(
     stored = store.form(1, "kpm_kunjungan")
     assert (result.action, stored.current.version, stored.draft.version) == (
         "draft",
-        "2026112801",
+        SHIPPED["kpm_kunjungan"],
         "2026120201",
     )
     assert result.draft_token == stored.draft.token
@@ -181,7 +186,7 @@ def test_publish_form__draft__stops_at_the_draft_with_a_scannable_test_code(
         "project": {"name": "[Draft] Kunjungan Pemantauan KPM", "icon": "📝"},
         "admin": {},
     }
-    assert load_manifest("kpm_kunjungan", forms_dir / "published").version == "2026112801"
+    assert load_manifest("kpm_kunjungan", forms_dir / "published").version == SHIPPED["kpm_kunjungan"]
 
 
 # --- the form designer's journey, through the CLI -----------------------------------------------------------
@@ -200,7 +205,8 @@ def test_designer_journey__rename_check_follow_draft_publish(
     files = [str(forms_dir / f"{f}.xlsx") for f in FORMS]
     first = run(main, ["forms", "publish", "--target", "central", *files])
     assert first.exit_code == 0, first.output
-    assert "kpm_kunjungan: version 2026112801 published; commit" in first.output
+    shipped, following = SHIPPED["kpm_kunjungan"], NEXT["kpm_kunjungan"]
+    assert f"kpm_kunjungan: version {shipped} published; commit" in first.output
 
     # 1. rename "catatan" in Excel, as a designer would
     visit = forms_dir / "kpm_kunjungan.xlsx"
@@ -209,20 +215,20 @@ def test_designer_journey__rename_check_follow_draft_publish(
     assert check.exit_code == 1
     out = check.output
     assert (
-        "forms/kpm_kunjungan.xlsx [survey]: FIELD_REMOVED: field 'catatan' of published version 2026112801 is no "
+        f"forms/kpm_kunjungan.xlsx [survey]: FIELD_REMOVED: field 'catatan' of published version {shipped} is no "
         "longer in the form. Fix: Put it back, or declare the rename or removal in "
         "forms/kpm_kunjungan.aliases.csv (old_name,new_name,since_version; empty new_name = removed on purpose)."
     ) in out.splitlines()
-    assert "VERSION_NOT_BUMPED" in out and "Fix: Increase version (e.g. to 2026112802)" in out
+    assert "VERSION_NOT_BUMPED" in out and f"Fix: Increase version (e.g. to {following})" in out
     assert "forms/mapping.csv row 103: MAPPING_FIELD_MISSING: maps kpm_kunjungan.catatan" in out
     refused = run(main, ["forms", "publish", str(visit)])
     assert refused.exit_code == 1 and "fix them before publishing" in refused.output
 
     # 2. follow the messages: alias, version, mapping row
     (forms_dir / "kpm_kunjungan.aliases.csv").write_text(
-        "old_name,new_name,since_version\ncatatan,catatan_pendamping,2026112802\n", encoding="utf-8"
+        f"old_name,new_name,since_version\ncatatan,catatan_pendamping,{following}\n", encoding="utf-8"
     )
-    bump(visit, "2026112802")
+    bump(visit, following)
     mapping = forms_dir / "mapping.csv"
     mapping.write_text(
         mapping.read_text(encoding="utf-8").replace(
@@ -236,31 +242,35 @@ def test_designer_journey__rename_check_follow_draft_publish(
     # 3. a draft to test on a phone
     draft = run(main, ["forms", "publish", "--draft", "--qr-out", str(tmp_path / "qr"), str(visit)])
     assert draft.exit_code == 0, draft.output
-    assert "kpm_kunjungan: draft of version 2026112802 uploaded; scan the QR code to test it" in draft.output
+    assert (
+        f"kpm_kunjungan: draft of version {following} uploaded; scan the QR code to test it" in draft.output
+    )
     assert "█" in draft.output or "▀" in draft.output  # the code drawn in the terminal
     stored = store.form(1, "kpm_kunjungan")
-    assert (stored.current.version, stored.draft.version) == ("2026112801", "2026112802")
+    assert (stored.current.version, stored.draft.version) == (shipped, following)
     svg = (tmp_path / "qr" / "kpm_kunjungan-draft.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg")
 
     # 4. publish
     published = run(main, ["forms", "publish", str(visit)])
     assert published.exit_code == 0, published.output
-    assert "kpm_kunjungan: version 2026112802 published" in published.output
-    assert [v.version for v in stored.versions] == ["2026112801", "2026112802"] and stored.draft is None
+    assert f"kpm_kunjungan: version {following} published" in published.output
+    assert [v.version for v in stored.versions] == [shipped, following] and stored.draft is None
     assert "/data/catatan_pendamping" in stored.current.xform.xml
     manifest = json.loads((forms_dir / "published" / "kpm_kunjungan.json").read_text(encoding="utf-8"))
-    assert manifest["version"] == "2026112802"
+    assert manifest["version"] == following
     assert "catatan_pendamping" in {f["name"] for f in manifest["fields"]}
     again = run(main, ["forms", "check", str(visit)])
     assert (again.exit_code, again.output.strip()) == (0, "1 form(s) OK"), again.output
     noop = run(main, ["forms", "publish", str(visit)])
-    assert "kpm_kunjungan: version 2026112802 is already published on Central; nothing to do" in noop.output
+    assert f"kpm_kunjungan: version {following} is already published on Central; nothing to do" in noop.output
 
     # 5. dry run of the other forms: nothing to change
     dry = run(main, ["forms", "publish", "--dry-run", *files])
     assert dry.exit_code == 0
-    assert "penyaluran: version 2026112801 is already published, nothing to change" in dry.output
+    assert (
+        f"penyaluran: version {SHIPPED['penyaluran']} is already published, nothing to change" in dry.output
+    )
 
 
 def test_forms_publish__kobo_or_missing_settings__clear_errors(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

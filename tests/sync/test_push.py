@@ -15,11 +15,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, insert, update
 
+from forms.entity import entity_uuid, load_entity_properties
 from graduasi.cli.push import push as push_cmd
 from simulators.central import CentralStore, FaultPlan, RunningServer, faults, start_server
 from simulators.synthetic import generate
 from sync.central_api import CentralApi, CentralProblem
-from sync.push import INACTIVE_PREFIX, age_on, entity_uuid, first_name, iter_roster, push_roster, roster_csv
+from sync.push import INACTIVE_PREFIX, age_on, first_name, iter_roster, push_roster, roster_csv
 from tests.sync.publishing_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, central_env, central_store
 from warehouse.db import write_connection
 from warehouse.imports import import_kpm, import_pendamping
@@ -139,6 +140,7 @@ def test_push__first_then_again__creates_every_active_kpm_then_sends_no_change(
     first = kpm.by_uuid[entity_uuid(ids[0])]
     official = {row["id_kpm"]: row for row in dataset.official_kpm_rows()}[ids[0]]
     assert first.label == f"{ids[0]} {official['nama_pengurus']}"
+    assert [kpm.by_uuid[entity_uuid(i)].data["id_kpm"] for i in ids] == ids  # what the forms' id_kpm reads
     assert {key: first.data[key] for key in EXPECTED_FIRST} == EXPECTED_FIRST
     assert first.data["kode_desa"] == official["kode_desa"] and first.data["nama_desa"]
     other = kpm.by_uuid[entity_uuid(ids[1])]
@@ -175,6 +177,27 @@ def test_push__warehouse_changed__patches_only_the_changed_properties(
     first = store.dataset(1, "kpm").by_uuid[entity_uuid(ids[0])]
     assert (first.data["balita"], first.data["n_balita"]) == ("", "0")
     assert set(first.current.data_received) == {"ringkasan_anggota", "balita", "n_balita"}
+
+
+def test_push__list_pushed_before_id_kpm_existed__adds_the_property_and_fills_it(
+    sqlite_engine: Engine, simulator, dataset, tmp_path: Path
+) -> None:
+    """Should add the id_kpm property to a list pushed without it and patch every entity with only its KPM id
+    (same entity ids as before)."""
+    store, server = simulator
+    ids = load_roster(sqlite_engine, dataset, tmp_path)
+    older = [p for p in load_entity_properties() if p.name != "id_kpm"]
+    with connect(server) as api:
+        first = push_roster(api, sqlite_engine, as_of=AS_OF, properties=older)
+        assert first.created == N_KPM
+        assert "id_kpm" not in store.dataset(1, "kpm").by_uuid[entity_uuid(ids[0])].data
+        report = push_roster(api, sqlite_engine, as_of=AS_OF)
+    assert (report.properties_added, report.created, report.updated) == (["id_kpm"], 0, N_KPM)
+    kpm = store.dataset(1, "kpm")
+    for id_kpm in ids:
+        entity = kpm.by_uuid[entity_uuid(id_kpm)]
+        assert entity.current.data_received == {"id_kpm": id_kpm}
+        assert entity.version == 2
 
 
 def test_push__kpm_no_longer_active__reported_never_deleted_marked_on_request(
@@ -293,12 +316,12 @@ def test_push__phone_updates_between_read_and_patch__409_15_then_patched_on_the_
 def test_roster_csv__kobo_media_file__header_of_entity_kpm_and_kpm_id_as_name(
     sqlite_engine: Engine, dataset, tmp_path: Path
 ) -> None:
-    """Should render the roster as kpm.csv for the Kobo forms: name = KPM id, every declared property."""
+    """Should render the roster as kpm.csv for the Kobo forms: name = id_kpm = KPM id, every declared property."""
     ids = load_roster(sqlite_engine, dataset, tmp_path)
     rows = list(csv.DictReader(io.StringIO(roster_csv(sqlite_engine, as_of=AS_OF).decode("utf-8"))))
-    assert [r["name"] for r in rows] == ids
+    assert [r["name"] for r in rows] == ids == [r["id_kpm"] for r in rows]
     assert rows[0]["ringkasan_anggota"] == EXPECTED_FIRST["ringkasan_anggota"]
-    assert list(rows[0])[:4] == ["name", "label", "nama_pengurus", "pendamping_id"]
+    assert list(rows[0])[:4] == ["name", "label", "id_kpm", "nama_pengurus"]
     assert next(iter_roster(sqlite_engine, as_of=AS_OF, ids=[ids[0]])).data["skor_bps"] == "7"
 
 
