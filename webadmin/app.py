@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from warehouse.db import make_engine
-from webadmin import access, auth, dashboard, db, errors, i18n, security
+from webadmin import access, auth, dashboard, db, errors, i18n, pendamping, security
 
 log = logging.getLogger(__name__)
 
@@ -89,4 +89,5 @@ def create_app(
     access.init_app(app)
     errors.init_app(app)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(pendamping.bp)
     return app

@@ -8,12 +8,23 @@ times are shown in the program's time zone with its Indonesian abbreviation (WIB
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from babel.numbers import get_group_symbol, get_minus_sign_symbol
+from flask import Blueprint, Flask, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, get_timezone
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    get_timezone,
+)
 
 from webadmin.urls import safe_next
 
@@ -36,9 +47,40 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES, default=DEFAULT_LOCALE) or DEFAULT_LOCALE
 
 
+_GROUPING = "graduasi_int_grouping"
+_UNSET = object()
+
+
+@lru_cache(maxsize=16)
+def _int_grouping(locale: str) -> str | None:
+    """The thousands separator of ``locale`` when it groups integers by threes (Babel's pattern), else None."""
+    parsed = Locale.parse(locale)
+    pattern = parsed.decimal_formats.get(None)
+    if pattern is None or pattern.grouping != (3, 3) or get_minus_sign_symbol(parsed) != "-":
+        return None
+    return get_group_symbol(parsed)
+
+
 def format_number(value: int | float | None) -> str:
-    """A number with the language's grouping (``1.234`` in Indonesian); empty for None."""
-    return "" if value is None else format_decimal(value)
+    """A number with the language's grouping (``1.234`` in Indonesian); empty for None.
+
+    Whole numbers take a fast path with the same result as Babel's (a table page formats a thousand of them).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # looked up once per request: the locale lookup costs more than the formatting itself
+        separator = g.get(_GROUPING, _UNSET)
+        if separator is _UNSET:
+            separator = g.setdefault(_GROUPING, _int_grouping(str(get_locale() or DEFAULT_LOCALE)))
+        if separator is not None:
+            return f"{value:,}".replace(",", separator)
+    return format_decimal(value)
+
+
+def format_share(value: float | None) -> str:
+    """A share (0..1) as a whole percentage in the language's style (``45%``); empty for None."""
+    return "" if value is None else format_percent(value, "#,##0%")
 
 
 def format_day(value: date | None) -> str:
@@ -76,6 +118,7 @@ def init_app(app: Flask, timezone: str) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["percent"] = format_share
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
