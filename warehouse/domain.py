@@ -527,6 +527,15 @@ class Deriver:
             fresh = [{"id_kpm": k, "queued_at": self.now} for k in keys if k not in present]
             if fresh:
                 self.conn.execute(queue.insert(), fresh)
+            # a KPM already queued gets a new mark, so a recompute that read it before this change keeps it queued
+            again = [{"b_key": k, "queued_at": self.now} for k in keys if k in present]
+            if again:
+                self.conn.execute(
+                    update(queue)
+                    .where(queue.c.id_kpm == bindparam("b_key"))
+                    .values(queued_at=bindparam("queued_at")),
+                    again,
+                )
 
 
 def _derive(conn: Connection, entries: Sequence[Any], now: datetime) -> Deriver:

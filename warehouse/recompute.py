@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
 from warehouse.db import write_connection
@@ -124,12 +124,19 @@ def _same(old: Any, new: dict[str, Any]) -> bool:
     return True
 
 
-def recompute_kpm(
-    conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet], now: datetime, result: RecomputeResult
-) -> None:
-    """Reassess these KPM in the caller's transaction and copy the latest result onto each KPM."""
-    if not ids:
-        return
+@dataclass(slots=True)
+class _Planned:
+    """The writes a batch needs, computed without holding the write lock."""
+
+    inserts: list[dict[str, Any]]
+    updates: list[tuple[int, dict[str, Any]]]
+    deletes: list[int]
+    latest: dict[str, dict[str, Any]]
+    unchanged: int
+
+
+def plan_kpm(conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet], now: datetime) -> _Planned:
+    """Reassess these KPM (read only) and work out which ``asesmen`` rows to insert, update or delete."""
     by_version = {r.version: r for r in rule_sets}
     kpm = Kpm.__table__
     a = Asesmen.__table__
@@ -146,8 +153,7 @@ def recompute_kpm(
     for snapshot in build_snapshots(conn, list(ids)):
         rules = rules_for_date(rule_sets, snapshot.as_of)
         per_kpm.setdefault(snapshot.id_kpm, []).append((snapshot, assess(snapshot, rules)))
-    inserts: list[dict[str, Any]] = []
-    latest: dict[str, dict[str, Any]] = {}
+    plan = _Planned([], [], [], {}, 0)
     seen: set[tuple[str, date]] = set()
     for id_kpm, pairs in per_kpm.items():
         pairs.sort(key=lambda p: p[1].tanggal)
@@ -167,38 +173,120 @@ def recompute_kpm(
             seen.add(key)
             old = existing.get(key)
             if old is None:
-                inserts.append({**values, "computed_at": now})
-                result.inserted += 1
-            elif (
-                old.rule_version != values["rule_version"]
-                and old.rule_version in by_version
-                and _same(old, values)
+                plan.inserts.append({**values, "computed_at": now})
+            elif _same(old, values) and (
+                old.rule_version == values["rule_version"] or old.rule_version in by_version
             ):
-                # the newer rule version gives the same result: the row keeps the version it was made with
-                result.unchanged += 1
-            elif _same(old, values) and old.rule_version == values["rule_version"]:
-                result.unchanged += 1
+                # same result: the row keeps the rule version it was made with
+                plan.unchanged += 1
             else:
-                conn.execute(update(a).where(a.c.id == old.id).values(**values, computed_at=now))
-                result.updated += 1
-            latest[id_kpm] = {
+                plan.updates.append((old.id, {**values, "computed_at": now}))
+            plan.latest[id_kpm] = {
                 "kategori": values["kategori"],
                 "status_graduasi": values["status"],
                 "tanggal_kunjungan_terakhir": snapshot.tanggal_kunjungan_terakhir,
             }
-    stale = [old.id for key, old in existing.items() if key not in seen]
-    if stale:
-        conn.execute(delete(a).where(a.c.id.in_(stale)))
-        result.deleted += len(stale)
-    if inserts:
-        conn.execute(a.insert(), inserts)
-    for id_kpm in ids:
-        values = latest.get(
-            id_kpm, {"kategori": None, "status_graduasi": None, "tanggal_kunjungan_terakhir": None}
+    plan.deletes = [old.id for key, old in existing.items() if key not in seen]
+    return plan
+
+
+def apply_plan(conn: Connection, ids: Sequence[str], plan: _Planned, result: RecomputeResult) -> None:
+    """Write a batch's planned rows, the KPM's latest result and its disbursement problems."""
+    a = Asesmen.__table__
+    kpm = Kpm.__table__
+    if plan.deletes:
+        conn.execute(delete(a).where(a.c.id.in_(plan.deletes)))
+    if plan.updates:
+        columns = list(plan.updates[0][1])
+        conn.execute(
+            update(a).where(a.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns}),
+            [{"b_id": row_id, **values} for row_id, values in plan.updates],
         )
-        conn.execute(update(kpm).where(kpm.c.id_kpm == id_kpm).values(**values))
+    if plan.inserts:
+        conn.execute(a.insert(), plan.inserts)
+    blank = {"kategori": None, "status_graduasi": None, "tanggal_kunjungan_terakhir": None}
+    conn.execute(
+        update(kpm)
+        .where(kpm.c.id_kpm == bindparam("b_key"))
+        .values(
+            kategori=bindparam("kategori"),
+            status_graduasi=bindparam("status_graduasi"),
+            tanggal_kunjungan_terakhir=bindparam("tanggal_kunjungan_terakhir"),
+        ),
+        [{"b_key": k, **plan.latest.get(k, blank)} for k in ids],
+    )
     check_disbursements(conn, ids)
     result.kpm += len(ids)
+    result.inserted += len(plan.inserts)
+    result.updated += len(plan.updates)
+    result.deleted += len(plan.deletes)
+    result.unchanged += plan.unchanged
+
+
+def recompute_kpm(
+    conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet], now: datetime, result: RecomputeResult
+) -> None:
+    """Reassess these KPM in the caller's transaction (plan, then write)."""
+    if ids:
+        apply_plan(conn, ids, plan_kpm(conn, ids, rule_sets, now), result)
+
+
+def _drain_batch(
+    engine: Engine, rule_sets: Sequence[RuleSet], batch: int, after: str | None, until: str | None
+) -> tuple[RecomputeResult, str | None]:
+    """Reassess the next queued batch (ids above ``after``, up to ``until``): compute outside the write lock,
+    then write and unqueue — only entries not re-queued meanwhile — in one short transaction."""
+    result = RecomputeResult()
+    queue = RecomputeQueue.__table__
+    with engine.connect() as conn:
+        stmt = select(queue.c.id_kpm, queue.c.queued_at).order_by(queue.c.id_kpm).limit(batch)
+        if after is not None:
+            stmt = stmt.where(queue.c.id_kpm > after)
+        if until is not None:
+            stmt = stmt.where(queue.c.id_kpm <= until)
+        marks = list(conn.execute(stmt))
+        if not marks:
+            return result, None
+        ids = [m.id_kpm for m in marks]
+        plan = plan_kpm(conn, ids, rule_sets, _utcnow())
+    with write_connection(engine) as conn:
+        apply_plan(conn, ids, plan, result)
+        conn.execute(
+            delete(queue).where(
+                queue.c.id_kpm == bindparam("b_key"), queue.c.queued_at == bindparam("b_mark")
+            ),
+            [{"b_key": m.id_kpm, "b_mark": m.queued_at} for m in marks],
+        )
+    return result, ids[-1]
+
+
+def _drain_range(
+    url: str, rules_dir: str | None, batch: int, after: str | None, until: str | None
+) -> RecomputeResult:
+    """A worker process: drain the queue between two ids (its own engine; rules read again)."""
+    from warehouse.db import make_engine  # a child process builds its own engine
+
+    engine = make_engine(url)
+    rule_sets = load_rule_sets(Path(rules_dir) if rules_dir else RULES_DIR)
+    total = RecomputeResult()
+    try:
+        cursor = after
+        while True:
+            result, last = _drain_batch(engine, rule_sets, batch, cursor, until)
+            if last is None:
+                return total
+            _add(total, result)
+            cursor = last
+    finally:
+        engine.dispose()
+
+
+def _add(total: RecomputeResult, part: RecomputeResult) -> None:
+    total.kpm += part.kpm
+    total.inserted += part.inserted
+    total.updated += part.updated
+    total.deleted += part.deleted
+    total.unchanged += part.unchanged
 
 
 def recompute(
@@ -207,9 +295,14 @@ def recompute(
     all_kpm: bool = False,
     rules_dir: Path | None = None,
     batch: int = BATCH,
+    workers: int = 1,
     progress: Any = None,
 ) -> RecomputeResult:
-    """Drain the recompute queue (or, with ``all_kpm``, reassess every KPM) and return the counts."""
+    """Drain the recompute queue (or, with ``all_kpm``, reassess every KPM) and return the counts.
+
+    :param workers: processes sharing the queue by id range (use the cores for a full recompute); the work is
+        computed outside the write lock, so a sync or the admin can write between batches.
+    """
     started = time.monotonic()
     rule_sets = load_rule_sets(rules_dir or RULES_DIR)
     result = RecomputeResult()
@@ -226,15 +319,29 @@ def recompute(
             ]
             if fresh:
                 conn.execute(queue.insert(), fresh)
-    while True:
-        with write_connection(engine) as conn:
-            ids = [r[0] for r in conn.execute(select(queue.c.id_kpm).order_by(queue.c.id_kpm).limit(batch))]
-            if not ids:
-                break
-            recompute_kpm(conn, ids, rule_sets, _utcnow(), result)
-            conn.execute(delete(queue).where(queue.c.id_kpm.in_(ids)))
+        keys = [r[0] for r in conn.execute(select(queue.c.id_kpm).order_by(queue.c.id_kpm))]
+    if workers > 1 and len(keys) >= 2 * batch:
+        import multiprocessing
+
+        bounds = [keys[(len(keys) * i) // workers - 1] if i else None for i in range(workers)] + [None]
+        url = engine.url.render_as_string(hide_password=False)
+        ranges = [(bounds[i], bounds[i + 1]) for i in range(workers)]
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            parts = pool.starmap(
+                _drain_range,
+                [(url, str(rules_dir) if rules_dir else None, batch, lo, hi) for lo, hi in ranges],
+            )
+        for part in parts:
+            _add(result, part)
+    cursor = None
+    while True:  # what is left (a single worker, or anything queued meanwhile)
+        part, last = _drain_batch(engine, rule_sets, batch, cursor, None)
+        if last is None:
+            break
+        _add(result, part)
+        cursor = last
         if progress is not None:
-            progress(len(ids))
+            progress(part.kpm)
     result.seconds = time.monotonic() - started
     log.info(
         "recompute: %d KPM, %d assessments new, %d changed, %d removed, %d unchanged in %.1f s",

@@ -172,3 +172,52 @@ def test_recompute__one_visit_changes__only_its_kpm_reassessed(synced: Synced) -
     changed = {k for k in after if after[k]["computed_at"] != before.get(k, {}).get("computed_at")}
     assert changed
     assert {k[0] for k in changed} == {visit.id_kpm}
+
+
+def test_recompute__two_workers__same_rows_as_one(synced: Synced) -> None:
+    """Should, split over two processes by id range, write exactly what one process writes."""
+    with write_connection(synced.engine) as conn:
+        conn.execute(Asesmen.__table__.delete())
+    one = recompute(synced.engine, all_kpm=True)
+    first = {k: result_of(v) for k, v in rows(synced).items()}
+    with write_connection(synced.engine) as conn:
+        conn.execute(Asesmen.__table__.delete())
+    two = recompute(synced.engine, all_kpm=True, workers=2, batch=20)
+    assert (two.kpm, two.inserted) == (one.kpm, one.inserted)
+    assert {k: result_of(v) for k, v in rows(synced).items()} == first
+    with synced.engine.connect() as conn:
+        assert conn.execute(select(RecomputeQueue.id_kpm)).all() == []
+
+
+def test_recompute__requeued_while_computing__stays_queued(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should keep a KPM queued when its data changed after the recompute read it (no lost update)."""
+    import warehouse.recompute as module
+
+    target = "3601-000001"
+    original = module.plan_kpm
+
+    def plan_then_change(conn, ids, rule_sets, now):  # type: ignore[no-untyped-def]
+        planned = original(conn, ids, rule_sets, now)
+        if target in ids:  # a sync re-queues the KPM while this batch is being computed
+            with write_connection(synced.engine) as other:
+                other.execute(
+                    update(RecomputeQueue.__table__)
+                    .where(RecomputeQueue.id_kpm == target)
+                    .values(queued_at=datetime(2099, 1, 1))
+                )
+        return planned
+
+    monkeypatch.setattr(module, "plan_kpm", plan_then_change)
+    with write_connection(synced.engine) as conn:
+        conn.execute(
+            RecomputeQueue.__table__.insert(),
+            [
+                {"id_kpm": target, "queued_at": datetime(2021, 1, 1)},
+                {"id_kpm": "3601-000002", "queued_at": datetime(2021, 1, 1)},
+            ],
+        )
+    recompute(synced.engine)
+    with synced.engine.connect() as conn:
+        assert [r[0] for r in conn.execute(select(RecomputeQueue.id_kpm))] == [target]

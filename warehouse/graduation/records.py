@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from forms.rules import RuleSet
 from warehouse.graduation.engine import Assessment, CriterionResult
 from warehouse.graduation.household import KpmSnapshot
 from warehouse.graduation.indicators import NA
@@ -39,50 +40,39 @@ def criterion_to_dict(result: CriterionResult) -> dict[str, Any]:
     return out
 
 
-def _criteria_dicts(assessment: Assessment) -> list[dict[str, Any]]:
-    """The same dicts as :func:`criterion_to_dict` over :attr:`Assessment.criteria`, built straight from the
-    outcomes and the rule metadata (a recompute writes hundreds of thousands of these)."""
-    m, values = assessment.meta, assessment.indicator_values
-    out = []
-    for i, outcome in enumerate(assessment.outcomes):
-        group = m.groups[i]
-        names = m.indicators[i]
-        item: dict[str, Any] = {"kode": m.codes[i], "kelompok": group, "hasil": outcome}
-        observed = [values[n] for n in names]
-        nilai = {}
-        for name, v in zip(names, observed, strict=True):
-            nilai[name] = "tidak_berlaku" if v is NA else round(v, 6) if type(v) is float else v
-        item["nilai"] = nilai
-        counted = group == "graduasi" and (
-            outcome == "terpenuhi" or (outcome == "tidak_berlaku" and m.na_counts[i])
+def _plain_value(v: Any) -> Any:
+    return "tidak_berlaku" if v is NA else round(v, 6) if type(v) is float else v
+
+
+def _reason(m: Any, i: int, outcome: str) -> str | None:
+    group = m.groups[i]
+    if group == "graduasi":
+        counted = outcome == "terpenuhi" or (outcome == "tidak_berlaku" and m.na_counts[i])
+        if counted:
+            return None
+        return m.missing_codes[i] if outcome == "data_kurang" else m.reason_codes[i]
+    if group == "alamiah":
+        return (
+            m.reason_codes[i]
+            if outcome == "terpenuhi"
+            else m.missing_codes[i]
+            if outcome == "data_kurang"
+            else None
         )
-        reason = None
-        if group == "graduasi" and not counted:
-            reason = m.missing_codes[i] if outcome == "data_kurang" else m.reason_codes[i]
-        elif group == "alamiah":
-            reason = (
-                m.reason_codes[i]
-                if outcome == "terpenuhi"
-                else m.missing_codes[i]
-                if outcome == "data_kurang"
-                else None
-            )
-        if reason:
-            item["alasan"] = reason
-        if m.must[i]:
-            item["wajib"] = True
-        if group == "graduasi":
-            item["dihitung"] = counted
-        missing = [n for n, v in zip(names, observed, strict=True) if v is None]
-        if missing:
-            item["data_kurang"] = missing
-        out.append(item)
-    return out
+    return None
 
 
 def assessment_details(assessment: Assessment) -> dict[str, Any]:
-    """What ``asesmen.kriteria_json`` holds: both category rules, the score bounds, the checklist, the natural
-    exit, and every criterion with its outcome, compared values and reason code."""
+    """What ``asesmen.kriteria_json`` holds, compactly: both category rules, the score bounds, the checklist, the
+    natural exit, one ``[code, outcome, reason code]`` per criterion in the rule set's order, and the value of every
+    indicator the criteria compared (``nilai``). Which indicators, group and must-pass flag belong to a criterion
+    is in the stored rule version; :func:`expand_details` puts them back together for a reader."""
+    m, values = assessment.meta, assessment.indicator_values
+    used: dict[str, Any] = {}
+    for names in m.indicators:
+        for name in names:
+            if name not in used:
+                used[name] = _plain_value(values[name])
     return {
         "kategori": assessment.kategori,
         "kategori_bps": assessment.kategori_bps,
@@ -94,12 +84,53 @@ def assessment_details(assessment: Assessment) -> dict[str, Any]:
         "alamiah": assessment.alamiah,
         "kontak": assessment.kontak,
         "jenis": assessment.jenis,
-        "kriteria": _criteria_dicts(assessment),
+        "kriteria": [
+            [m.codes[i], outcome, _reason(m, i, outcome)] for i, outcome in enumerate(assessment.outcomes)
+        ],
+        "nilai": used,
     }
 
 
+def expand_details(details: dict[str, Any], rules: RuleSet) -> list[dict[str, Any]]:
+    """One readable dict per criterion (as :func:`criterion_to_dict` gives) from stored details and the rule
+    version they were made with: code, group, outcome, compared values, reason, must-pass, counted, missing data."""
+    by_code = {
+        c.code: (group, c)
+        for group, items in (
+            ("bps", rules.bps),
+            ("graduasi", rules.graduation),
+            ("alamiah", (rules.natural_exit,)),
+        )
+        for c in items
+    }
+    values = details.get("nilai", {})
+    out = []
+    for code, outcome, reason in details.get("kriteria", []):
+        group, criterion = by_code[code]
+        names = [cond.indicator for cond in criterion.conditions]
+        item: dict[str, Any] = {
+            "kode": code,
+            "kelompok": group,
+            "hasil": outcome,
+            "nilai": {n: values.get(n) for n in names},
+        }
+        if reason:
+            item["alasan"] = reason
+        if code in rules.rule.must_pass:
+            item["wajib"] = True
+        if group == "graduasi":
+            item["dihitung"] = outcome == "terpenuhi" or (
+                outcome == "tidak_berlaku" and criterion.na_counts_as_met
+            )
+        missing = [n for n in names if values.get(n) is None]
+        if missing:
+            item["data_kurang"] = missing
+        out.append(item)
+    return out
+
+
 def criteria_json(assessment: Assessment) -> str:
-    """``asesmen.kriteria_json``: :func:`assessment_details` as JSON."""
+    """``asesmen.kriteria_json``: :func:`assessment_details` as compact JSON."""
     return json.dumps(assessment_details(assessment), ensure_ascii=False, separators=(",", ":"))
 
 

@@ -25,6 +25,7 @@ from warehouse.graduation import (
     snapshot_digest,
     status_history,
 )
+from warehouse.graduation.records import expand_details
 from warehouse.models import Anggota, Asesmen, Kpm, Kunjungan, PantauAnak, PantauBalita
 
 A, B, C, D = "3673-000001", "3673-000002", "3601-000003", "3604-000004"
@@ -435,7 +436,7 @@ def test_assess_and_store__asesmen_rows__round_trip(seeded: Engine, rules: RuleS
         True,
     )
     assert details["kategori_bps"] and details["garis_kemiskinan_rp"] == 500_000
-    criteria = {c["kode"]: c for c in details["kriteria"]}
+    criteria = {c["kode"]: c for c in expand_details(details, rules)}
     assert criteria["G1"] == {
         "kode": "G1",
         "kelompok": "graduasi",
