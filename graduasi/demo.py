@@ -12,21 +12,24 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from graduasi.pipeline import after_sync
 from graduasi.settings import Settings
 from simulators.central import CentralStore, RunningServer, start_server
 from simulators.synthetic import Dataset, generate, seed_central
 from sync.runner import FormRunResult
-from warehouse.db import make_engine, session_factory
-from warehouse.imports import import_kpm, import_pendamping
+from warehouse.db import make_engine, session_factory, write_connection
+from warehouse.decisions import GRADUATION, approve, propose, verify
+from warehouse.imports import import_kpm, import_pendamping, import_targets
 from warehouse.migrate import upgrade
+from warehouse.models import Kpm
+from warehouse.readmodels import refresh_read_models
 from warehouse.regions import load_wilayah
 from webadmin.auth import create_user
 
@@ -85,6 +88,55 @@ def import_official_lists(engine: Engine, dataset: Dataset, folder: Path) -> tup
     return people, kpm
 
 
+#: The demo's stand-in for staff decisions: when they were made, and the share of eligible KPM approved.
+DECISION_DAY = datetime(2020, 12, 26, 15, 0)
+APPROVED_SHARE = 0.3
+
+
+def import_demo_targets(engine: Engine, dataset: Dataset, folder: Path) -> Any:
+    """Targets for 2020: every pendamping is asked to graduate 5 % of the caseload and lift 20 % a category
+    (illustrative numbers for the demo, not the program's)."""
+    caseload: dict[str, int] = {}
+    for h in dataset.households:
+        caseload[h.pendamping_id] = caseload.get(h.pendamping_id, 0) + 1
+    rows = [
+        {
+            "pendamping_id": row["id"],
+            "tahun": 2020,
+            "target_graduasi": max(1, round(caseload.get(row["id"], 0) * 0.05)),
+            "target_naik_kategori": round(caseload.get(row["id"], 0) * 0.2),
+            "target_cakupan_kunjungan_pct": 90,
+        }
+        for row in dataset.pendamping_rows()
+    ]
+    return import_targets(engine, write_csv(folder / "target.csv", rows), actor="demo", today=LIST_DATE)
+
+
+def decide_demo_graduations(engine: Engine) -> int:
+    """Walk a share of the KPM found eligible through proposal, verification and approval, as staff would."""
+    with engine.connect() as conn:
+        eligible = [
+            r[0]
+            for r in conn.execute(
+                select(Kpm.id_kpm).where(Kpm.status_graduasi == "layak_graduasi").order_by(Kpm.id_kpm)
+            )
+        ]
+    chosen = eligible[:: max(1, round(1 / APPROVED_SHARE))]
+    with write_connection(engine) as conn:
+        for id_kpm in chosen:
+            d = propose(
+                conn,
+                id_kpm,
+                GRADUATION,
+                actor="pendamping (demo)",
+                at=DECISION_DAY,
+                note="contoh keputusan demo",
+            )
+            verify(conn, d.id, actor="operator kecamatan (demo)", at=DECISION_DAY)
+            approve(conn, d.id, actor="dinsos banten (demo)", at=DECISION_DAY)
+    return len(chosen)
+
+
 def prepare_demo(
     database_path: Path,
     *,
@@ -129,6 +181,10 @@ def prepare_demo(
         timings["sync"] = time.monotonic() - sync_started
         followed = after_sync(engine)
         timings["recompute"] = followed.recompute.seconds
+        import_demo_targets(engine, dataset, database_path.parent / "daftar")
+        decided = decide_demo_graduations(engine)
+        refresh_read_models(engine)
+        echo(f"      {decided} graduations approved as examples (staff decisions), targets for 2020 imported")
         echo(
             f"      {followed.recompute.kpm:,} KPM assessed ({followed.recompute.inserted:,} assessments) in "
             f"{followed.recompute.seconds:.1f} s; read models as of {followed.as_of}"

@@ -173,17 +173,18 @@ def _assessments(conn: Connection, as_of: date) -> dict[str, tuple[Any, Any]]:
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def _graduations(conn: Connection, as_of: date) -> set[str]:
+def _exits(conn: Connection) -> dict[str, tuple[str, datetime]]:
+    """Approved decisions (graduations and exits): KPM -> (kind, when approved)."""
     d = Keputusan.__table__
-    start = datetime(as_of.year, 1, 1)
-    end = datetime(as_of.year, as_of.month, as_of.day) + timedelta(days=1)
-    stmt = select(d.c.id_kpm).where(
-        d.c.status == "disetujui",
-        d.c.jenis == "graduasi_sejahtera_mandiri",
-        d.c.disetujui_pada >= start,
-        d.c.disetujui_pada < end,
-    )
-    return {r[0] for r in conn.execute(stmt)}
+    out: dict[str, tuple[str, datetime]] = {}
+    for r in conn.execute(select(d.c.id_kpm, d.c.jenis, d.c.disetujui_pada).where(d.c.status == "disetujui")):
+        when = (
+            r.disetujui_pada
+            if isinstance(r.disetujui_pada, datetime)
+            else datetime.fromisoformat(str(r.disetujui_pada))
+        )
+        out[r.id_kpm] = (r.jenis, when)
+    return out
 
 
 def _tranche_progress(conn: Connection, as_of: date) -> dict[str, dict[str, str]]:
@@ -216,7 +217,9 @@ def kpm_facts(conn: Connection, as_of: date) -> list[KpmFacts]:
     members = _member_counts(conn, as_of)
     visits = _latest_visits(conn, as_of)
     assessed = _assessments(conn, as_of)
-    graduated = _graduations(conn, as_of)
+    exits = _exits(conn)
+    day_end = datetime(as_of.year, as_of.month, as_of.day) + timedelta(days=1)
+    year_start = datetime(as_of.year, 1, 1)
     tranches = _tranche_progress(conn, as_of)
     opened = sorted(tranches.pop("__opened__", {}))
     k = Kpm.__table__
@@ -231,8 +234,14 @@ def kpm_facts(conn: Connection, as_of: date) -> list[KpmFacts]:
             k.c.status,
         )
     ):
-        if r.status != "aktif" and r.id_kpm not in graduated:
-            continue
+        # a KPM counts as in the program on the date unless an approved decision ended it before; one that
+        # graduated this year up to the date is counted, and marked graduated
+        ended = exits.get(r.id_kpm)
+        graduated = bool(
+            ended and ended[0] == "graduasi_sejahtera_mandiri" and year_start <= ended[1] < day_end
+        )
+        if r.status != "aktif" and not graduated and (ended is None or ended[1] < day_end):
+            continue  # left the program on or before the date (an exit approved after it still counts)
         c = Counts(kpm=1)
         m = members.get(r.id_kpm)
         if m:
@@ -263,7 +272,7 @@ def kpm_facts(conn: Connection, as_of: date) -> list[KpmFacts]:
             move = CATEGORY_RANK[kategori] - CATEGORY_RANK[first.kategori]
             c.naik_kategori, c.turun_kategori = int(move > 0), int(move < 0)
         c.layak_graduasi = int(latest is not None and latest.status == "layak_graduasi")
-        c.graduasi = int(r.id_kpm in graduated)
+        c.graduasi = int(graduated)
         got = tranches.get(r.id_kpm, {})
         for key in opened:
             state = got.get(key, "belum_dikonfirmasi")
