@@ -240,7 +240,8 @@ class Deriver:
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
         self.now = now
-        self.affected_kpm: set[str] = set()
+        #: KPM touched -> reassess from this date (None: the whole history; DISBURSEMENTS_ONLY: none)
+        self.affected_kpm: dict[str, date | None] = {}
         self.problems: list[dict[str, Any]] = []
         self._known_kpm: dict[str, str | None] | None = None
         self._known_pendamping: set[str] | None = None
@@ -384,7 +385,7 @@ class Deriver:
                     )
                 elif old is not None:
                     self.conn.execute(delete(kpm).where(kpm.c.id_kpm == key))
-                self.affected_kpm.add(key)
+                self.touch(key, None)
                 continue
             people = members.get(b["_id"], [])
             values = {c: b.get(c) for c in baseline_cols}
@@ -411,7 +412,7 @@ class Deriver:
                 kab = old.kode_kabupaten
             self.check_pendamping(source, REGISTRATION_FORM, b["_id"], b.get("pendamping_id"), kab)
             member_rows.extend(_coerce(anggota, {**p, "id_kpm": key}) for p in people)
-            self.affected_kpm.add(key)
+            self.touch(key, None)
         if updates:
             columns = [c for c in updates[0] if c != "b_key"]
             self.conn.execute(
@@ -453,11 +454,18 @@ class Deriver:
         self._clear_domain_problems(source, form_id, ids)
         main = DOMAIN_TABLES[main_name]
         children = [(name, targets[name]) for name in ("pantau_anak", "pantau_balita") if name in targets]
-        old_kpm: set[str] = set()
+        day_column = main.c.tanggal_kunjungan if main_name == "kunjungan" else None
+        old_rows: list[tuple[str, Any]] = []
         for i in range(0, len(ids), CHUNK):
             chunk = ids[i : i + CHUNK]
-            old_kpm.update(
-                r[0] for r in self.conn.execute(select(main.c.id_kpm).where(main.c.id.in_(chunk))) if r[0]
+            old_rows.extend(
+                (r[0], r[1])
+                for r in self.conn.execute(
+                    select(main.c.id_kpm, day_column if day_column is not None else main.c.id_kpm).where(
+                        main.c.id.in_(chunk)
+                    )
+                )
+                if r[0]
             )
             for name, _tm in children:
                 child = DOMAIN_TABLES[name]
@@ -504,8 +512,26 @@ class Deriver:
             ]
             if child_rows:
                 self.conn.execute(child.insert(), child_rows)
-        self.affected_kpm.update(old_kpm)
-        self.affected_kpm.update(r["id_kpm"] for r in new_rows if r.get("id_kpm"))
+        if main_name == "kunjungan":
+            # a visit changes the assessments from its date on (the old date, if it moved)
+            for id_kpm, day in old_rows:
+                self.touch(id_kpm, _as_date(day))
+            for r in new_rows:
+                if r.get("id_kpm"):
+                    self.touch(r["id_kpm"], r.get("tanggal_kunjungan"))
+        else:
+            for id_kpm, _ in old_rows:
+                self.touch(id_kpm, DISBURSEMENTS_ONLY)
+            for r in new_rows:
+                if r.get("id_kpm"):
+                    self.touch(r["id_kpm"], DISBURSEMENTS_ONLY)
+
+    def touch(self, id_kpm: str, since: date | None) -> None:
+        """Queue a KPM for recompute from ``since`` (None = its whole history), keeping the earliest date."""
+        if id_kpm in self.affected_kpm:
+            self.affected_kpm[id_kpm] = merge_since(self.affected_kpm[id_kpm], since)
+        else:
+            self.affected_kpm[id_kpm] = since
 
     # --- finishing ------------------------------------------------------------------------------------------
 
@@ -514,28 +540,52 @@ class Deriver:
         if self.problems:
             self.conn.execute(DataQualityIssue.__table__.insert(), self.problems)
         if self.affected_kpm:
-            queue = RecomputeQueue.__table__
-            keys = sorted(self.affected_kpm)
-            present: set[str] = set()
-            for i in range(0, len(keys), CHUNK):
-                present.update(
-                    r[0]
-                    for r in self.conn.execute(
-                        select(queue.c.id_kpm).where(queue.c.id_kpm.in_(keys[i : i + CHUNK]))
-                    )
-                )
-            fresh = [{"id_kpm": k, "queued_at": self.now} for k in keys if k not in present]
-            if fresh:
-                self.conn.execute(queue.insert(), fresh)
-            # a KPM already queued gets a new mark, so a recompute that read it before this change keeps it queued
-            again = [{"b_key": k, "queued_at": self.now} for k in keys if k in present]
-            if again:
-                self.conn.execute(
-                    update(queue)
-                    .where(queue.c.id_kpm == bindparam("b_key"))
-                    .values(queued_at=bindparam("queued_at")),
-                    again,
-                )
+            queue_kpm(self.conn, self.affected_kpm, self.now)
+
+
+#: ``sejak`` of a queued KPM whose assessments need nothing, only its disbursements re-checked.
+DISBURSEMENTS_ONLY = date(9999, 12, 31)
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def merge_since(a: date | None, b: date | None) -> date | None:
+    """The earlier of two "reassess from" dates, None (everything) winning."""
+    if a is None or b is None:
+        return None
+    return min(a, b)
+
+
+def queue_kpm(conn: Connection, since: dict[str, date | None], now: datetime) -> None:
+    """Queue KPM for the recompute, merging with what is queued already (earliest date wins); a KPM already
+    queued gets a new mark, so a recompute that read it before this change keeps it queued."""
+    queue = RecomputeQueue.__table__
+    keys = sorted(since)
+    present: dict[str, date | None] = {}
+    for i in range(0, len(keys), CHUNK):
+        for r in conn.execute(
+            select(queue.c.id_kpm, queue.c.sejak).where(queue.c.id_kpm.in_(keys[i : i + CHUNK]))
+        ):
+            present[r.id_kpm] = _as_date(r.sejak)
+    fresh = [{"id_kpm": k, "queued_at": now, "sejak": since[k]} for k in keys if k not in present]
+    if fresh:
+        conn.execute(queue.insert(), fresh)
+    again = [
+        {"b_key": k, "queued_at": now, "sejak": merge_since(present[k], since[k])}
+        for k in keys
+        if k in present
+    ]
+    if again:
+        conn.execute(
+            update(queue)
+            .where(queue.c.id_kpm == bindparam("b_key"))
+            .values(queued_at=bindparam("queued_at"), sejak=bindparam("sejak")),
+            again,
+        )
 
 
 def _derive(conn: Connection, entries: Sequence[Any], now: datetime) -> Deriver:

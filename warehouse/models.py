@@ -177,6 +177,8 @@ class RecomputeQueue(Base):
 
     id_kpm: Mapped[str] = mapped_column(String(32), primary_key=True)
     queued_at: Mapped[datetime] = mapped_column(DateTime)
+    # reassess from this date on (NULL: the whole history; 9999-12-31: only re-check disbursements)
+    sejak: Mapped[date | None] = mapped_column(Date)
 
 
 class DataQualityIssue(Base):

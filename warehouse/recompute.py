@@ -13,6 +13,7 @@ with a message telling staff to give it a new version and effective date.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, select, upda
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
 from warehouse.db import write_connection
+from warehouse.domain import DISBURSEMENTS_ONLY, queue_kpm
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
 from warehouse.models import Asesmen, Kpm, Penugasan, RecomputeQueue
 from warehouse.models import RuleSet as RuleSetRow
@@ -135,8 +137,55 @@ class _Planned:
     unchanged: int
 
 
-def plan_kpm(conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet], now: datetime) -> _Planned:
-    """Reassess these KPM (read only) and work out which ``asesmen`` rows to insert, update or delete."""
+@dataclass(frozen=True, slots=True)
+class _Criterion:
+    group: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssessment:
+    """An assessment as stored, with what the confirmation window reads (for histories not recomputed)."""
+
+    tanggal: date
+    jenis: str
+    kontak: bool
+    checklist: str
+    alamiah: str
+    reasons: tuple[str, ...]
+    rule_version: str
+    criteria: tuple[_Criterion, ...]
+
+    @classmethod
+    def from_row(cls, row: Any) -> StoredAssessment:
+        details = json.loads(row.kriteria_json or "{}")
+        entries = details.get("kriteria") or []
+        natural = entries[-1][2] if entries else None
+        return cls(
+            tanggal=row.tanggal if isinstance(row.tanggal, date) else date.fromisoformat(str(row.tanggal)),
+            jenis=details.get("jenis", ""),
+            kontak=bool(details.get("kontak")),
+            checklist=details.get("checklist", ""),
+            alamiah=details.get("alamiah", ""),
+            reasons=tuple(details.get("alasan", ())),
+            rule_version=row.rule_version,
+            criteria=(_Criterion("alamiah", natural),),
+        )
+
+
+def plan_kpm(
+    conn: Connection,
+    ids: Sequence[str],
+    rule_sets: Sequence[RuleSet],
+    now: datetime,
+    since: dict[str, date | None] | None = None,
+) -> _Planned:
+    """Reassess these KPM (read only) and work out which ``asesmen`` rows to insert, update or delete.
+
+    :param since: per KPM, the date its inputs changed from (None or absent: its whole history). Assessments
+        before it are kept as stored and only feed the confirmation window of the ones recomputed.
+    """
+    since = since or {}
     by_version = {r.version: r for r in rule_sets}
     kpm = Kpm.__table__
     a = Asesmen.__table__
@@ -145,33 +194,62 @@ def plan_kpm(conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet],
         for r in conn.execute(select(kpm.c.id_kpm, kpm.c.pendamping_id).where(kpm.c.id_kpm.in_(ids)))
     }
     holders = _holders(conn, ids)
-    existing: dict[tuple[str, date], Any] = {}
+    existing: dict[str, dict[date, Any]] = {}
     for r in conn.execute(select(a).where(a.c.id_kpm.in_(ids))):
         day = r.tanggal if isinstance(r.tanggal, date) else date.fromisoformat(str(r.tanggal))
-        existing[(r.id_kpm, day)] = r
+        existing.setdefault(r.id_kpm, {})[day] = r
+    full = [i for i in ids if since.get(i) is None]
+    partial = {i: d for i, d in since.items() if i in current and d is not None and d != DISBURSEMENTS_ONLY}
+    cutoff: dict[str, date | None] = dict.fromkeys(full)
     per_kpm: dict[str, list[tuple[Any, Any]]] = {}
-    for snapshot in build_snapshots(conn, list(ids)):
-        rules = rules_for_date(rule_sets, snapshot.as_of)
-        per_kpm.setdefault(snapshot.id_kpm, []).append((snapshot, assess(snapshot, rules)))
+    for snapshot in build_snapshots(conn, full):
+        per_kpm.setdefault(snapshot.id_kpm, []).append(
+            (snapshot, assess(snapshot, rules_for_date(rule_sets, snapshot.as_of)))
+        )
+    if partial:
+        # one query set for the batch: from the earliest change on (a KPM changed later gets a few extra rows
+        # recomputed, which the comparison below leaves untouched)
+        first = min(partial.values())
+        cutoff.update(dict.fromkeys(partial, first))
+        for snapshot in build_snapshots(conn, sorted(partial), since=first):
+            rules = rules_for_date(rule_sets, snapshot.as_of)
+            per_kpm.setdefault(snapshot.id_kpm, []).append((snapshot, assess(snapshot, rules)))
     plan = _Planned([], [], [], {}, 0)
-    seen: set[tuple[str, date]] = set()
-    for id_kpm, pairs in per_kpm.items():
-        pairs.sort(key=lambda p: p[1].tanggal)
-        statuses = status_history([p[1] for p in pairs], by_version)
+    for id_kpm in ids:
+        stored = existing.get(id_kpm, {})
+        if id_kpm not in cutoff:  # disbursements only: the assessments stand
+            if stored:
+                last = stored[max(stored)]
+                plan.latest[id_kpm] = {
+                    "kategori": last.kategori,
+                    "status_graduasi": last.status,
+                    "tanggal_kunjungan_terakhir": _last_visit(stored),
+                }
+            continue
+        start = cutoff[id_kpm]
+        pairs = sorted(per_kpm.get(id_kpm, []), key=lambda p: p[1].tanggal)
+        by_day: dict[date, tuple[Any, Any]] = {}
+        for snapshot, assessment in pairs:
+            by_day[assessment.tanggal] = (snapshot, assessment)  # a visit on the registration day wins
+        fresh = [by_day[d] for d in sorted(by_day)]
+        kept = (
+            [StoredAssessment.from_row(stored[d]) for d in sorted(stored) if d < start]
+            if start is not None
+            else []
+        )
+        history: list[Any] = [*kept, *(p[1] for p in fresh)]
+        rules_of = dict(by_version)
+        for item in kept:
+            rules_of.setdefault(item.rule_version, rules_for_date(rule_sets, item.tanggal))
+        statuses = status_history(history, rules_of)[len(kept) :]
         fallback = current[id_kpm].pendamping_id if id_kpm in current else None
-        by_day: dict[date, tuple[Any, Any, Any]] = {}
-        for (snapshot, assessment), status in zip(pairs, statuses, strict=True):
-            by_day[assessment.tanggal] = (
-                snapshot,
-                assessment,
-                status,
-            )  # a visit on the registration day wins
-        for snapshot, assessment, status in by_day.values():
+        produced: set[date] = set()
+        latest_values: dict[str, Any] | None = None
+        for (snapshot, assessment), status in zip(fresh, statuses, strict=True):
             values = asesmen_values(assessment, status, snapshot)
             values["pendamping_id"] = _holder_on(holders.get(id_kpm, []), assessment.tanggal, fallback)
-            key = (id_kpm, assessment.tanggal)
-            seen.add(key)
-            old = existing.get(key)
+            produced.add(assessment.tanggal)
+            old = stored.get(assessment.tanggal)
             if old is None:
                 plan.inserts.append({**values, "computed_at": now})
             elif _same(old, values) and (
@@ -181,13 +259,30 @@ def plan_kpm(conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet],
                 plan.unchanged += 1
             else:
                 plan.updates.append((old.id, {**values, "computed_at": now}))
-            plan.latest[id_kpm] = {
+            latest_values = {
                 "kategori": values["kategori"],
                 "status_graduasi": values["status"],
                 "tanggal_kunjungan_terakhir": snapshot.tanggal_kunjungan_terakhir,
             }
-    plan.deletes = [old.id for key, old in existing.items() if key not in seen]
+        plan.deletes.extend(
+            old.id for day, old in stored.items() if (start is None or day >= start) and day not in produced
+        )
+        if latest_values is not None:
+            plan.latest[id_kpm] = latest_values
+        elif kept:
+            last = stored[max(d for d in stored if d < start)] if start is not None else None
+            if last is not None:
+                plan.latest[id_kpm] = {
+                    "kategori": last.kategori,
+                    "status_graduasi": last.status,
+                    "tanggal_kunjungan_terakhir": _last_visit({d: r for d, r in stored.items() if d < start}),
+                }
     return plan
+
+
+def _last_visit(rows: dict[date, Any]) -> date | None:
+    visits = [d for d, r in rows.items() if r.kunjungan_id]
+    return max(visits) if visits else None
 
 
 def apply_plan(conn: Connection, ids: Sequence[str], plan: _Planned, result: RecomputeResult) -> None:
@@ -223,6 +318,12 @@ def apply_plan(conn: Connection, ids: Sequence[str], plan: _Planned, result: Rec
     result.unchanged += plan.unchanged
 
 
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def recompute_kpm(
     conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet], now: datetime, result: RecomputeResult
 ) -> None:
@@ -239,7 +340,7 @@ def _drain_batch(
     result = RecomputeResult()
     queue = RecomputeQueue.__table__
     with engine.connect() as conn:
-        stmt = select(queue.c.id_kpm, queue.c.queued_at).order_by(queue.c.id_kpm).limit(batch)
+        stmt = select(queue.c.id_kpm, queue.c.queued_at, queue.c.sejak).order_by(queue.c.id_kpm).limit(batch)
         if after is not None:
             stmt = stmt.where(queue.c.id_kpm > after)
         if until is not None:
@@ -248,7 +349,8 @@ def _drain_batch(
         if not marks:
             return result, None
         ids = [m.id_kpm for m in marks]
-        plan = plan_kpm(conn, ids, rule_sets, _utcnow())
+        since = {m.id_kpm: _day(m.sejak) for m in marks}
+        plan = plan_kpm(conn, ids, rule_sets, _utcnow(), since)
     with write_connection(engine) as conn:
         apply_plan(conn, ids, plan, result)
         conn.execute(
@@ -310,15 +412,7 @@ def recompute(
     with write_connection(engine) as conn:
         store_rule_sets(conn, rule_sets)
         if all_kpm:
-            present = {r[0] for r in conn.execute(select(queue.c.id_kpm))}
-            now = _utcnow()
-            fresh = [
-                {"id_kpm": r[0], "queued_at": now}
-                for r in conn.execute(select(Kpm.__table__.c.id_kpm))
-                if r[0] not in present
-            ]
-            if fresh:
-                conn.execute(queue.insert(), fresh)
+            queue_kpm(conn, {r[0]: None for r in conn.execute(select(Kpm.__table__.c.id_kpm))}, _utcnow())
         keys = [r[0] for r in conn.execute(select(queue.c.id_kpm).order_by(queue.c.id_kpm))]
     if workers > 1 and len(keys) >= 2 * batch:
         import multiprocessing

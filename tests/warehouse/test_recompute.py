@@ -198,8 +198,8 @@ def test_recompute__requeued_while_computing__stays_queued(
     target = "3601-000001"
     original = module.plan_kpm
 
-    def plan_then_change(conn, ids, rule_sets, now):  # type: ignore[no-untyped-def]
-        planned = original(conn, ids, rule_sets, now)
+    def plan_then_change(conn, ids, rule_sets, now, since=None):  # type: ignore[no-untyped-def]
+        planned = original(conn, ids, rule_sets, now, since)
         if target in ids:  # a sync re-queues the KPM while this batch is being computed
             with write_connection(synced.engine) as other:
                 other.execute(
@@ -221,3 +221,48 @@ def test_recompute__requeued_while_computing__stays_queued(
     recompute(synced.engine)
     with synced.engine.connect() as conn:
         assert [r[0] for r in conn.execute(select(RecomputeQueue.id_kpm))] == [target]
+
+
+def test_recompute__from_a_visit_date__same_as_a_full_recompute(synced: Synced) -> None:
+    """Should, when a visit changes, recompute only that KPM's rows from the visit's date on, and end exactly
+    where a full recompute of its whole history ends."""
+    with synced.engine.connect() as conn:
+        visit = conn.execute(
+            select(Kunjungan.id, Kunjungan.id_kpm, Kunjungan.tanggal_kunjungan)
+            .where(Kunjungan.kpm_ditemui == "ya")
+            .order_by(Kunjungan.tanggal_kunjungan.desc(), Kunjungan.id)
+            .offset(40)
+            .limit(1)
+        ).one()
+    day = (
+        visit.tanggal_kunjungan
+        if isinstance(visit.tanggal_kunjungan, date)
+        else date.fromisoformat(str(visit.tanggal_kunjungan))
+    )
+    before = rows(synced)
+    with write_connection(synced.engine) as conn:
+        conn.execute(
+            update(Kunjungan.__table__)
+            .where(Kunjungan.id == visit.id)
+            .values(
+                pendapatan_bulan_rp=60_000_000,
+                tabungan_rp=60_000_000,
+                frek_makan_hari=3,
+                kekurangan_pangan_3bln="tidak",
+                frek_protein_hewani_minggu=7,
+            )
+        )
+        conn.execute(
+            RecomputeQueue.__table__.insert().values(
+                id_kpm=visit.id_kpm, queued_at=datetime(2021, 1, 1), sejak=day
+            )
+        )
+    result = recompute(synced.engine)
+    assert result.kpm == 1
+    after = rows(synced)
+    changed = {k for k in after if after[k]["computed_at"] != before.get(k, {}).get("computed_at")}
+    assert changed, "the planted change should alter an assessment"
+    assert {k[0] for k in changed} == {visit.id_kpm}
+    assert all(k[1] >= day for k in changed)
+    again = recompute(synced.engine, all_kpm=True)
+    assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)

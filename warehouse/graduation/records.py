@@ -88,6 +88,7 @@ def assessment_details(assessment: Assessment) -> dict[str, Any]:
             [m.codes[i], outcome, _reason(m, i, outcome)] for i, outcome in enumerate(assessment.outcomes)
         ],
         "nilai": used,
+        "alasan": list(assessment.reasons),
     }
 
 
@@ -105,7 +106,7 @@ def expand_details(details: dict[str, Any], rules: RuleSet) -> list[dict[str, An
     }
     values = details.get("nilai", {})
     out = []
-    for code, outcome, reason in details.get("kriteria", []):
+    for code, outcome, reason in details.get("kriteria", ()):
         group, criterion = by_code[code]
         names = [cond.indicator for cond in criterion.conditions]
         item: dict[str, Any] = {

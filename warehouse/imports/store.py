@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, bindparam, select, text
 
+from warehouse.domain import queue_kpm
 from warehouse.imports.findings import Region
 from warehouse.imports.issues import ImportFileError, ImportResult
-from warehouse.models import AuditLog, Pendamping, RecomputeQueue, Wilayah
+from warehouse.models import AuditLog, Pendamping, Wilayah
 
 CHUNK = 500
 
@@ -79,15 +80,8 @@ def update_grouped(conn: Connection, table: Table, key: str, changes: list[dict[
 
 
 def queue_recompute(conn: Connection, ids: Iterable[str], now: datetime) -> None:
-    """Queue KPM for the graduation engine (their official data or caseload changed)."""
-    queue = RecomputeQueue.__table__
-    keys = sorted(set(ids))
-    present: set[str] = set()
-    for part in chunks(keys):
-        present.update(r[0] for r in conn.execute(select(queue.c.id_kpm).where(queue.c.id_kpm.in_(part))))
-    fresh = [{"id_kpm": k, "queued_at": now} for k in keys if k not in present]
-    if fresh:
-        conn.execute(queue.insert(), fresh)
+    """Queue KPM for the graduation engine (their official data or caseload changed: the whole history)."""
+    queue_kpm(conn, dict.fromkeys(set(ids)), now)
 
 
 def file_sha256(path: Path) -> str:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 04:01:38.598881
+Create Date: 2026-11-28 05:52:19.854806
 """
 
 from __future__ import annotations
@@ -368,6 +368,7 @@ def upgrade() -> None:
         "recompute_queue",
         sa.Column("id_kpm", sa.String(length=32), nullable=False),
         sa.Column("queued_at", sa.DateTime(), nullable=False),
+        sa.Column("sejak", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id_kpm", name=op.f("pk_recompute_queue")),
     )
     op.create_table(
