@@ -81,7 +81,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"GRADUASI_TIMEZONE {value!r} is not a known time zone, e.g. Asia/Jakarta") from exc
+            raise ValueError(
+                f"GRADUASI_TIMEZONE {value!r} is not a known time zone, e.g. Asia/Jakarta"
+            ) from exc
         return value
 
     def form_refs(self, default_form_ids: list[str]) -> list[FormRef]:
