@@ -104,3 +104,13 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[object]:
+    """One Playwright driver per test process: its sync API allows only one at a time in a thread, so the
+    form-engine and admin browser tests share it (each launches its own chromium with a fresh profile)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

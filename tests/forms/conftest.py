@@ -10,6 +10,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -63,30 +64,27 @@ def webforms_url(webforms_dist: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def browser_context(tmp_path_factory: pytest.TempPathFactory, playwright_driver: Any) -> Iterator[object]:
     """A headless chromium with a fresh profile that may only talk to 127.0.0.1."""
-    from playwright.sync_api import sync_playwright
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        locale="en-US",
+        timezone_id="Asia/Jakarta",
+    )
 
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            locale="en-US",
-            timezone_id="Asia/Jakarta",
-        )
+    def only_loopback(route, request) -> None:  # type: ignore[no-untyped-def]
+        host = urlparse(request.url).hostname
+        if request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
 
-        def only_loopback(route, request) -> None:  # type: ignore[no-untyped-def]
-            host = urlparse(request.url).hostname
-            if request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-                route.continue_()
-            else:
-                route.abort()
-
-        context.route("**/*", only_loopback)
-        yield context
-        context.close()
+    context.route("**/*", only_loopback)
+    yield context
+    context.close()
 
 
 @pytest.fixture

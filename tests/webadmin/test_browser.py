@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 from sqlalchemy import Engine
 
 from tests.webadmin.support import (
@@ -38,14 +38,15 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser() -> Iterator[Browser]:
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     """Debian's chromium, headless; Playwright's launch gives it a fresh temporary profile of its own."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = playwright_driver.chromium.launch(
+        executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture
