@@ -1,18 +1,23 @@
 """ODK Central through pyodk: one fresh client per run, paging by ``@odata.nextLink``, bounded retries.
 
 pyodk gives the session, login and URL handling; this module adds what a long unattended sync needs and pyodk
-leaves to its callers (ecosystem.md §2): following ``nextLink`` pages, retrying 429/5xx/timeouts/resets/cut
-bodies with backoff inside a budget (honouring ``Retry-After``), one re-login when a session expires mid-run
-(Central answers 401.2 for expired and bad tokens alike), and refusing HTML or malformed bodies.
+leaves to its callers (ecosystem.md §2): following ``nextLink`` pages (fetching the next page while the caller
+loads the current one), retrying 5xx/timeouts/resets/cut bodies with backoff inside a budget, waiting out 429
+as long as ``Retry-After`` asks (capped), one re-login when a session expires mid-run (Central answers 401.2
+for expired and bad tokens alike), and refusing HTML or malformed bodies before anything is loaded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,10 +38,13 @@ from sync.errors import (
     UpstreamNotJSON,
     UpstreamUnreachable,
 )
+from sync.odata import ParsedDocument, parse_document, parse_id_list
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+#: An OData filter matching every row, deleted ones too (they appear only when the filter names deletedAt).
+ALL_ROWS = "__system/deletedAt eq null or __system/deletedAt ne null"
 TRANSIENT_EXCEPTIONS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -47,7 +55,14 @@ TRANSIENT_EXCEPTIONS = (
 
 @dataclass(slots=True)
 class RetryPolicy:
-    """How hard to try: attempts per request, backoff, the ``Retry-After`` cap and a per-run sleep budget."""
+    """How hard to try.
+
+    :param attempts: tries per request for 5xx, timeouts, resets and cut bodies (first try included).
+    :param rate_limited_attempts: 429 answers waited out per request; they are not failures, but bounded.
+    :param retry_after_cap: a ``Retry-After`` longer than this fails the run at once instead of hanging.
+    :param budget_seconds: total time a run may spend sleeping between tries.
+    :param malformed_attempts: tries for a 200 whose body is cut, not JSON or of the wrong shape.
+    """
 
     attempts: int = 5
     base_delay: float = 1.0
@@ -55,26 +70,33 @@ class RetryPolicy:
     retry_after_cap: float = 300.0
     budget_seconds: float = 900.0
     jitter: float = 0.25
-    malformed_attempts: int = 2  # a cut or non-JSON body is retried once, then the run fails
+    malformed_attempts: int = 2
+    rate_limited_attempts: int = 30
 
 
 @dataclass(slots=True)
 class Page:
-    """One page of an OData table."""
+    """One page of an OData table: decoded rows, their verbatim texts, and the link to the next page."""
 
     rows: list[dict[str, Any]]
     next_link: str | None
     etag: str | None
     count: int | None = None
+    texts: list[str] | None = None
+    date: str | None = None  # the server's Date header
 
 
 @dataclass(slots=True)
 class Reply:
-    """A decoded answer: status, JSON body (None for 304) and headers."""
+    """A decoded answer: status, body (None for 304) and headers."""
 
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Cancelled(Exception):
+    """A prefetch no longer wanted stops retrying."""
 
 
 class _Session(Session):
@@ -98,25 +120,89 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date (None if absent/bad)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _central_code(body: Any) -> Any:
     return body.get("code") if isinstance(body, dict) else None
 
 
+def _json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UpstreamMalformed(f"the JSON document does not parse: {exc}") from None
+
+
+def _raw_bytes(content: bytes) -> bytes:
+    return content
+
+
+def _parse_page(raw: bytes) -> ParsedDocument:
+    """A page of an OData table: a ``value`` list and, if any, a string ``@odata.nextLink``."""
+    doc = parse_document(raw)
+    if not doc.has_value:
+        raise UpstreamMalformed("expected an OData document with a 'value' list")
+    link = doc.members.get("@odata.nextLink")
+    if link is not None and not isinstance(link, str):
+        raise UpstreamMalformed("@odata.nextLink is not a string")
+    return doc
+
+
+@dataclass(slots=True)
+class IdList:
+    """The ids of a form, live and deleted: newline-joined UTF-8 (a fraction of the memory of lists of str)."""
+
+    live: bytes
+    deleted: bytes
+    live_count: int
+    deleted_count: int
+
+    def live_ids(self) -> list[str]:
+        return self.live.decode("utf-8").split("\n") if self.live else []
+
+    def deleted_ids(self) -> list[str]:
+        return self.deleted.decode("utf-8").split("\n") if self.deleted else []
+
+
+def _parse_id_list(raw: bytes) -> IdList:
+    fast = parse_id_list(raw)
+    if fast is not None:
+        return IdList(*fast)
+    doc = parse_document(raw, keep_texts=False, on_row=_id_and_state)
+    if not doc.has_value:
+        raise UpstreamMalformed("the id list is not an OData document with a 'value' list")
+    live = [i for i, deleted in doc.rows if isinstance(i, str) and not deleted]
+    gone = [i for i, deleted in doc.rows if isinstance(i, str) and deleted]
+    return IdList("\n".join(live).encode(), "\n".join(gone).encode(), len(live), len(gone))
+
+
+def _id_and_state(row: Any) -> tuple[Any, bool]:
+    if not isinstance(row, dict):
+        return None, False
+    system = row.get("__system")
+    return row.get("__id"), isinstance(system, dict) and system.get("deletedAt") is not None
+
+
 class CentralClient:
-    """A connection to one ODK Central project for the length of one sync run."""
+    """A connection to one ODK Central project for the length of one sync run.
+
+    :param sleep: how to wait between tries (tests pass a fake clock so ``Retry-After`` costs no time).
+    :param prefetch: fetch the next page in a background thread while the caller loads the current one.
+    """
 
     def __init__(
         self,
@@ -129,15 +215,19 @@ class CentralClient:
         timeout: tuple[float, float] = (10.0, 120.0),
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        prefetch: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.project_id = project_id
         self.policy = policy or RetryPolicy()
+        self.prefetch = prefetch
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._slept = 0.0
+        self._cancel = threading.Event()
+        self.slept = 0.0
         self.requests = 0
         self.logins = 0
+        self.retries = 0
         config = Config(
             central=CentralConfig(
                 base_url=self.base_url, username=email, password=password, default_project_id=project_id
@@ -161,13 +251,20 @@ class CentralClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections (the Central session simply expires)."""
         self.client.close()
 
     def login(self) -> None:
-        """Start a new Central session (POST /v1/sessions), retrying transient failures."""
+        """Start a new Central session (POST /v1/sessions), retrying transient failures.
+
+        :raises AuthFailed: when Central refuses the credentials (never retried: no lockout feeding).
+        """
         session = self.client.session
         session.headers.pop("Authorization", None)
-        attempt = 0
+        attempt = limited = 0
         while True:
             attempt += 1
             self.requests += 1
@@ -175,6 +272,13 @@ class CentralClient:
             try:
                 session.auth.login()
                 return
+            except ValueError:  # a 200 that is not JSON: a captive portal or a proxy's page
+                if attempt >= self.policy.malformed_attempts:
+                    raise UpstreamNotJSON(
+                        f"{self.base_url}/v1/sessions answered something that is not JSON: check "
+                        "GRADUASI_CENTRAL_URL and any proxy in between"
+                    ) from None
+                self._backoff(attempt, None)
             except PyODKError as exc:
                 response = exc.args[1] if len(exc.args) > 1 else None
                 status = getattr(response, "status_code", None)
@@ -183,18 +287,28 @@ class CentralClient:
                         f"Central refused the login of {self._email} (HTTP {status}): check "
                         "GRADUASI_CENTRAL_EMAIL and GRADUASI_CENTRAL_PASSWORD"
                     ) from None
+                headers = response.headers if response is not None else {}
+                if status == 429:
+                    limited += 1
+                    if limited > self.policy.rate_limited_attempts:
+                        raise UpstreamHTTPError(
+                            429, f"{self.base_url}/v1/sessions", "still rate limited"
+                        ) from None
+                    attempt -= 1
+                    self._backoff(limited, headers.get("Retry-After"), rate_limited=True)
+                    continue
                 if status not in RETRY_STATUSES or attempt >= self.policy.attempts:
-                    raise UpstreamHTTPError(status or 0, f"{self.base_url}/v1/sessions", str(exc)) from None
-                self._backoff(attempt, response.headers.get("Retry-After") if response is not None else None)
+                    raise UpstreamHTTPError(status or 0, f"{self.base_url}/v1/sessions", "") from None
+                self._backoff(attempt, headers.get("Retry-After"))
             except TRANSIENT_EXCEPTIONS as exc:
                 if attempt >= self.policy.attempts:
-                    raise UpstreamUnreachable(f"cannot reach {self.base_url}: {exc}") from None
+                    raise UpstreamUnreachable(f"cannot reach {self.base_url}: {type(exc).__name__}") from None
                 self._backoff(attempt, None)
 
     # --- requests -----------------------------------------------------------------------------------------
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> None:
-        delay = _retry_after_seconds(retry_after)
+    def _backoff(self, attempt: int, retry_after: str | None, *, rate_limited: bool = False) -> None:
+        delay = retry_after_seconds(retry_after)
         if delay is None:
             delay = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
             delay *= 1 + self.policy.jitter * self._rng.random()
@@ -203,10 +317,15 @@ class CentralClient:
                 f"server asked to wait {delay:.0f} s (Retry-After), more than the cap of "
                 f"{self.policy.retry_after_cap:.0f} s"
             )
-        if self._slept + delay > self.policy.budget_seconds:
-            raise UpstreamUnreachable(f"retry budget of {self.policy.budget_seconds:.0f} s spent")
-        self._slept += delay
-        log.info("retrying in %.1f s (attempt %d)", delay, attempt + 1)
+        if self.slept + delay > self.policy.budget_seconds:
+            raise UpstreamUnreachable(
+                f"retry budget of {self.policy.budget_seconds:.0f} s spent ({self.retries} retries)"
+            )
+        if self._cancel.is_set():
+            raise _Cancelled()
+        self.slept += delay
+        self.retries += 1
+        log.info("%s; retrying in %.1f s", "rate limited (429)" if rate_limited else "retry", delay)
         self._sleep(delay)
 
     def relative(self, url: str) -> str:
@@ -218,10 +337,22 @@ class CentralClient:
             path = path[path.index(marker) + len(marker) :]
         return path.lstrip("/") + (f"?{parts.query}" if parts.query else "")
 
-    def get(self, path: str, params: dict[str, Any] | None = None, *, etag: str | None = None) -> Reply:
-        """GET a JSON resource below /v1/, with retries, one re-login on 401 and body checks."""
+    def get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        etag: str | None = None,
+        parse: Callable[[bytes], Any] = _json,
+        malformed: int = 0,
+    ) -> Reply:
+        """GET a JSON resource below /v1/, with retries, one re-login on 401 and body checks.
+
+        :param parse: decodes the body; raising :class:`UpstreamMalformed` counts as a bad body (retried once).
+        :param malformed: bad bodies already received for this resource (a caller that decoded it itself).
+        """
         headers = {"If-None-Match": etag} if etag else {}
-        attempt = malformed = 0
+        attempt = limited = 0
         relogged = False
         url = f"{self.base_url}/v1/{path}"
         while True:
@@ -243,6 +374,13 @@ class CentralClient:
                     relogged = True
                     attempt -= 1
                     continue
+                if status == 429:
+                    limited += 1
+                    if limited > self.policy.rate_limited_attempts:
+                        raise UpstreamHTTPError(429, url, "still rate limited after waiting")
+                    attempt -= 1  # waiting for a rate limit is not a failed try
+                    self._backoff(limited, response.headers.get("Retry-After"), rate_limited=True)
+                    continue
                 if status in RETRY_STATUSES:
                     if attempt >= self.policy.attempts:
                         raise UpstreamHTTPError(status, url, response.text)
@@ -262,11 +400,9 @@ class CentralClient:
                 if "json" not in content_type:
                     raise UpstreamNotJSON(f"{url} answered {content_type or 'no content type'}, not JSON")
                 try:
-                    body = response.json()
-                except ValueError as exc:
-                    raise UpstreamMalformed(
-                        f"{url} answered a JSON document that does not parse: {exc}"
-                    ) from None
+                    body = parse(response.content)
+                except UpstreamMalformed as exc:
+                    raise UpstreamMalformed(f"{url}: {exc}") from None
                 return Reply(status, body, dict(response.headers))
             except (UpstreamNotJSON, UpstreamMalformed):
                 malformed += 1
@@ -280,6 +416,9 @@ class CentralClient:
 
     # --- Central resources --------------------------------------------------------------------------------
 
+    def _svc(self, form_id: str, table: str = "Submissions") -> str:
+        return f"projects/{self.project_id}/forms/{self._quote(form_id)}.svc/{table}"
+
     def form_fields(self, form_id: str) -> list[dict[str, Any]]:
         """The current version's schema (``fields?odata=true``): path, name, type, selectMultiple, binary."""
         reply = self.get(f"projects/{self.project_id}/forms/{self._quote(form_id)}/fields", {"odata": "true"})
@@ -287,21 +426,24 @@ class CentralClient:
             raise UpstreamMalformed(f"fields of {form_id}: expected a list")
         return reply.body
 
-    def live_ids(self, form_id: str, etag: str | None) -> Reply:
-        """Every live submission id, conditional on the ETag of the last complete run.
+    def id_list(self, form_id: str, etag: str | None) -> Reply:
+        """Every submission id with its deletion state, conditional on the ETag of the last complete run.
 
         The ETag of an OData document covers exactly the rows it selects (captures 0610/0620/1490/1600), so
-        only the whole id list tells whether anything in the form changed: 304 = nothing (one cheap request);
-        200 = the ids, which the runner also reconciles against the warehouse (restores, purges, late rows).
+        only the whole list tells whether anything in the form changed — and only a list that includes deleted
+        rows sees a change to one (restored, reviewed, deleted again). 304 = nothing changed (one cheap
+        request); 200 = the ids (``body`` is an :class:`IdList`), which the runner reconciles against the
+        warehouse. The list is read straight from the bytes, never as one dict per row.
         """
         return self.get(
-            f"projects/{self.project_id}/forms/{self._quote(form_id)}.svc/Submissions",
-            {"$select": "__id"},
+            self._svc(form_id),
+            {"$filter": ALL_ROWS, "$select": "__id,__system/deletedAt"},
             etag=etag,
+            parse=_parse_id_list,
         )
 
-    def rows_by_id(self, form_id: str, ids: list[str], *, batch: int = 40) -> Iterator[dict[str, Any]]:
-        """The rows (repeats expanded, deleted ones included) of the given submission ids."""
+    def rows_by_id(self, form_id: str, ids: list[str], *, batch: int = 40) -> Iterator[Page]:
+        """Pages of the rows (repeats expanded, deleted ones included) of the given submission ids."""
         for i in range(0, len(ids), batch):
             chunk = ids[i : i + batch]
             wanted = " or ".join(f"__id eq '{_odata_string(x)}'" for x in chunk)
@@ -309,34 +451,91 @@ class CentralClient:
                 "$expand": "*",
                 "$filter": f"({wanted}) and (__system/deletedAt eq null or __system/deletedAt ne null)",
             }
-            for page in self.pages(form_id, params):
-                yield from page.rows
+            yield from self.pages(form_id, params, prefetch=False)
 
-    def pages(self, form_id: str, params: dict[str, Any], table: str = "Submissions") -> Iterator[Page]:
-        """Every page of an OData table, following ``@odata.nextLink`` (never ``$skip``)."""
-        path = f"projects/{self.project_id}/forms/{self._quote(form_id)}.svc/{table}"
-        reply = self.get(path, params)
+    def pages(
+        self,
+        form_id: str,
+        params: dict[str, Any],
+        table: str = "Submissions",
+        *,
+        prefetch: bool | None = None,
+    ) -> Iterator[Page]:
+        """Every page of an OData table, following ``@odata.nextLink`` (never ``$skip``).
+
+        With prefetch the next page's bytes are requested as soon as a page arrives, by a thread that only
+        waits on the network, so the server works while the caller loads; the caller decodes. (Decoding in that
+        thread would hold the GIL against the caller's database writes, which release and retake it per row.)
+        An error on that page surfaces when the caller asks for it, exactly as without prefetch.
+        """
+        path = self._svc(form_id, table)
         seen: set[str] = set()
-        while True:
-            page = self._page(reply, path)
-            yield page
-            if page.next_link is None:
-                return
-            if page.next_link in seen:
-                raise PaginationLoop(f"{path}: the server sent the same next page twice ({page.next_link})")
-            seen.add(page.next_link)
-            reply = self.get(self.relative(page.next_link))
+
+        def fetch(target: str, query: dict[str, Any] | None, malformed: int = 0) -> Page:
+            return self._page(self.get(target, query, parse=_parse_page, malformed=malformed), path)
+
+        def decode(reply: Reply, target: str) -> Page:
+            try:
+                reply.body = _parse_page(reply.body)
+            except UpstreamMalformed as exc:
+                log.info("%s: %s; asking again", path, exc)
+                return fetch(target, None, malformed=1)
+            return self._page(reply, path)
+
+        def follow(page: Page) -> str | None:
+            link = page.next_link
+            if link is None:
+                return None
+            if link in seen:
+                raise PaginationLoop(f"{path}: the server sent the same next page twice ({link})")
+            seen.add(link)
+            return self.relative(link)
+
+        if not (self.prefetch if prefetch is None else prefetch):
+            page = fetch(path, params)
+            while True:
+                yield page
+                target = follow(page)
+                if target is None:
+                    return
+                page = None  # type: ignore[assignment]
+                page = fetch(target, None)
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="central-prefetch")
+        pending: Future[Reply] | None = None
+        self._cancel.clear()
+        try:
+            page = fetch(path, params)
+            while True:
+                target = follow(page)
+                if target is not None:
+                    pending = pool.submit(self.get, target, None, parse=_raw_bytes)
+                yield page
+                if target is None or pending is None:
+                    return
+                page = None  # type: ignore[assignment]  # the caller is done with it: free it before the next
+                reply = pending.result()
+                pending = None
+                page = decode(reply, target)
+                del reply
+        finally:
+            if pending is not None:  # the caller stopped early: stop retrying, wait for the request in flight
+                self._cancel.set()
+                with contextlib.suppress(BaseException):  # its outcome no longer matters
+                    pending.result()
+                self._cancel.clear()
+            pool.shutdown(wait=True)
 
     def _page(self, reply: Reply, path: str) -> Page:
-        body = reply.body
-        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-            raise UpstreamMalformed(f"{path}: expected an OData document with a 'value' list")
-        count = body.get("@odata.count")
+        doc: ParsedDocument = reply.body
+        count = doc.members.get("@odata.count")
         return Page(
-            rows=body["value"],
-            next_link=body.get("@odata.nextLink"),
+            rows=doc.rows,
+            next_link=doc.members.get("@odata.nextLink"),
             etag=reply.headers.get("ETag"),
-            count=count if isinstance(count, int) else None,
+            count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+            texts=doc.texts,
+            date=reply.headers.get("Date"),
         )
 
     @staticmethod

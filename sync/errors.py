@@ -64,3 +64,19 @@ class ConfigurationError(SyncError):
 
 class StorageError(SyncError):
     """The warehouse could not be written (disk full, database locked for too long, ...)."""
+
+
+class StorageFull(StorageError):
+    """The disk (or the database's size limit) is full: free space, then the next run catches up."""
+
+
+class DatabaseLocked(StorageError):
+    """Another connection held the warehouse's write lock for longer than the worker would wait."""
+
+
+class PaginationLost(SyncError):
+    """Pages kept ending early (the ``$skiptoken`` anchor purged mid-sweep) even after restarting the sweep."""
+
+
+class InjectedFault(SyncError):
+    """A failure injected on purpose by ``GRADUASI_SYNC_FAULT`` (fault-injection tests only)."""

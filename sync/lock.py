@@ -47,7 +47,9 @@ def form_lock(engine: Engine, source: str, form_id: str) -> Iterator[None]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise LockBusy(f"another sync of {source}:{form_id} is running (lock {lock_path})") from None
+                raise LockBusy(
+                    f"{source}:{form_id} is already running in another worker (lock file {lock_path}); skipped"
+                ) from None
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
             yield
@@ -60,7 +62,9 @@ def form_lock(engine: Engine, source: str, form_id: str) -> Iterator[None]:
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(name)}).scalar()
         conn.commit()
         if not got:
-            raise LockBusy(f"another sync of {source}:{form_id} is running (PostgreSQL advisory lock)")
+            raise LockBusy(
+                f"{source}:{form_id} is already running in another worker (PostgreSQL advisory lock); skipped"
+            )
         try:
             yield
         finally:

@@ -3,6 +3,10 @@
 Idempotent by construction: the logical id (Central ``__id``) decides insert or update, a version is stored
 once per instanceID, and typed rows of a submission are replaced whole (repeat rows are positional) whenever a
 new version arrives. The caller owns the transaction, so a page and the cursor can commit together.
+
+Fast by construction too: the typed rows come from a compiled extractor (:mod:`warehouse.normalise`), the raw
+text is the server's own (no second encoding), and rows go to the database as tuples through the driver —
+``executemany`` on SQLite, ``COPY`` on PostgreSQL — instead of one SQLAlchemy statement per row.
 """
 
 from __future__ import annotations
@@ -10,45 +14,52 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 
 from warehouse.formtables import FormTables
-from warehouse.models import ChangeQueue, DataQualityIssue, RawSubmission, Submission
-from warehouse.normalise import Problem, typed_rows
+from warehouse.normalise import Extractor, Problem, clean_text, compile_extractor, root_head
 
 log = logging.getLogger(__name__)
 
 CHUNK = 500
-#: The ``__system`` fields whose change (without a new version) updates the current row.
-SYSTEM_FIELDS = (
-    "updatedAt",
-    "deletedAt",
-    "reviewState",
-    "edits",
-    "attachmentsPresent",
-    "attachmentsExpected",
-    "submitterName",
-    "deviceId",
+#: Ids kept in :attr:`PageResult.changed_ids` at most (the count is always exact).
+MAX_CHANGED_IDS = 10_000
+_SYSTEM_KEY = '"__system":'
+_DECODER = json.JSONDecoder()
+
+#: ``__system`` key -> (submission column, kind, max length) for the current row.
+_SYSTEM_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
+    ("submissionDate", "submission_date", "str", 40),
+    ("updatedAt", "updated_at", "str", 40),
+    ("deletedAt", "deleted_at", "str", 40),
+    ("reviewState", "review_state", "str", 32),
+    ("edits", "edits", "int", 0),
+    ("submitterId", "submitter_id", "str", 64),
+    ("submitterName", "submitter_name", "str", 256),
+    ("deviceId", "device_id", "str", 128),
+    ("attachmentsPresent", "attachments_present", "int", 0),
+    ("attachmentsExpected", "attachments_expected", "int", 0),
+    ("formVersion", "form_version", "str", 64),
 )
-_SYSTEM_COLUMNS = {
-    "submissionDate": "submission_date",
-    "updatedAt": "updated_at",
-    "deletedAt": "deleted_at",
-    "reviewState": "review_state",
-    "edits": "edits",
-    "submitterId": "submitter_id",
-    "submitterName": "submitter_name",
-    "deviceId": "device_id",
-    "attachmentsPresent": "attachments_present",
-    "attachmentsExpected": "attachments_expected",
-    "formVersion": "form_version",
-}
+SYSTEM_NAMES = tuple(c for _k, c, _t, _n in _SYSTEM_COLUMNS)
+#: Columns whose change without a new version (review, delete, restore, attachments) updates the current row.
+_COMPARED = (
+    "updated_at",
+    "deleted_at",
+    "review_state",
+    "edits",
+    "attachments_present",
+    "attachments_expected",
+    "submitter_name",
+    "device_id",
+)
+_COMPARED_AT = tuple(SYSTEM_NAMES.index(c) for c in _COMPARED)
 
 
 @dataclass(slots=True)
@@ -61,17 +72,51 @@ class PageResult:
     unchanged: int = 0
     quarantined: int = 0
     max_server_time: str | None = None
+    changed: int = 0
     changed_ids: list[str] = field(default_factory=list)
 
     def add(self, other: PageResult) -> None:
-        """Accumulate another page's counts."""
+        """Accumulate another page's counts (ids only up to :data:`MAX_CHANGED_IDS`)."""
         self.fetched += other.fetched
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.quarantined += other.quarantined
         self.max_server_time = max_time(self.max_server_time, other.max_server_time)
-        self.changed_ids.extend(other.changed_ids)
+        self.changed += other.changed
+        room = MAX_CHANGED_IDS - len(self.changed_ids)
+        if room > 0:
+            self.changed_ids.extend(other.changed_ids[:room])
+
+    def copy(self) -> PageResult:
+        """An independent copy (the runner adds a page to a copy until its transaction commits)."""
+        return PageResult(
+            self.fetched,
+            self.inserted,
+            self.updated,
+            self.unchanged,
+            self.quarantined,
+            self.max_server_time,
+            self.changed,
+            list(self.changed_ids),
+        )
+
+
+def refresh_statistics(conn: Connection, tables: FormTables) -> None:
+    """Let PostgreSQL's planner see how big the sync's tables have grown (a no-op on SQLite).
+
+    A table created or filled since the last autovacuum looks empty to the planner, which then picks any index
+    that starts with (source, form_id) for a lookup by logical id and scans the whole form. The runner calls
+    this as a load grows (after pages 1, 2, 4, 8, …), so a first full load never runs blind for long.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    # only the key columns: the planner needs the table sizes and the keys' selectivity, not the payloads
+    targets = ["submission (source, form_id, logical_id)", "raw_submission (source, form_id, instance_id)"]
+    targets += [
+        f"{_q(t.name)} ({'_id' if rp == '' else '_submission_id'})" for rp, t in tables.sa_tables.items()
+    ]
+    conn.exec_driver_sql("ANALYZE " + ", ".join(targets))
 
 
 def max_time(a: str | None, b: str | None) -> str | None:
@@ -87,22 +132,237 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def _system_values(system: dict[str, Any]) -> dict[str, Any]:
-    values = {col: system.get(key) for key, col in _SYSTEM_COLUMNS.items()}
-    if values["submitter_id"] is not None:
-        values["submitter_id"] = str(values["submitter_id"])
-    values["edits"] = int(values["edits"] or 0)
+def split_system(row_text: str | None, row: dict[str, Any]) -> tuple[str, str]:
+    """A row's verbatim text minus its ``__system`` member, and that member's text (kept apart: it changes
+    without a new version).
+
+    ``"__system":`` cannot occur inside a string value (its quotes would be escaped there), so its first
+    occurrence is the member; its end is found by decoding the object that follows. Without a text, or when
+    the text does not have that shape, both are encoded again from the decoded row.
+    """
+    if row_text is not None:
+        at = row_text.find(_SYSTEM_KEY)
+        if at > 0:
+            start = at + len(_SYSTEM_KEY)
+            while row_text[start : start + 1] in (" ", "\n", "\r", "\t"):
+                start += 1
+            try:
+                _value, end = _DECODER.raw_decode(row_text, start)
+            except json.JSONDecodeError:
+                end = -1
+            if end > 0:
+                system = row_text[start:end]
+                before, after = row_text[:at].rstrip(), row_text[end:].lstrip()
+                if before.endswith(","):
+                    return before[:-1] + after, system
+                if after.startswith(","):
+                    return before + after[1:], system
+                return before + after, system
+        elif "__system" not in row:
+            return row_text, "null"
+    data = {k: v for k, v in row.items() if k != "__system" and not k.endswith("@odata.navigationLink")}
+    return _dumps(data), _dumps(row.get("__system"))
+
+
+def _strip_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _strip_nulls(v) for k, v in value.items() if v is not None and not k.endswith("navigationLink")
+        }
+    if isinstance(value, list):
+        return [_strip_nulls(v) for v in value]
+    return value
+
+
+def same_content(stored_payload: str, new_payload: str) -> bool:
+    """Whether two texts of one version hold the same answers: a form version that adds fields makes Central
+    render them as null in older rows, which changes the text but not the submission."""
+    try:
+        return _strip_nulls(json.loads(stored_payload)) == _strip_nulls(json.loads(new_payload))
+    except ValueError:
+        return False
+
+
+def _system_values(system: Any) -> tuple[Any, ...]:
+    """The ``submission`` columns of :data:`SYSTEM_NAMES` from ``__system``, made to fit their columns."""
+    if system.__class__ is not dict:
+        system = {}
+    get = system.get
+    values = (
+        get("submissionDate"),
+        get("updatedAt"),
+        get("deletedAt"),
+        get("reviewState"),
+        get("edits"),
+        get("submitterId"),
+        get("submitterName"),
+        get("deviceId"),
+        get("attachmentsPresent"),
+        get("attachmentsExpected"),
+        get("formVersion"),
+    )
+    # the usual case, checked in one pass: short ASCII strings (or null) and small ints, as Central sends them
+    for at in _TEXT_AT:
+        v = values[at]
+        if v is not None and (v.__class__ is not str or len(v) > 32 or not v.isascii() or "\x00" in v):
+            return _fit_system(values)
+    for at in _INT_AT:
+        v = values[at]
+        if v.__class__ is not int or not 0 <= v < 2**31:
+            return _fit_system(values)
     return values
 
 
-def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing()
-    else:
-        stmt = sqlite.insert(table).on_conflict_do_nothing()
-    conn.execute(stmt, rows)
+_TEXT_AT = tuple(i for i, (_k, _c, kind, _n) in enumerate(_SYSTEM_COLUMNS) if kind == "str")
+_INT_AT = tuple(i for i, (_k, _c, kind, _n) in enumerate(_SYSTEM_COLUMNS) if kind == "int")
+
+
+def _fit_system(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for value, (key, _column, kind, limit) in zip(values, _SYSTEM_COLUMNS, strict=True):
+        if value is None:
+            out.append(0 if key == "edits" else None)
+        elif kind == "int":
+            if value.__class__ is not int:
+                try:
+                    value = int(value)
+                except (TypeError, ValueError, OverflowError):
+                    value = None
+            out.append(value if value is None or -(2**31) <= value < 2**31 else None)
+        else:
+            if value.__class__ is not str:
+                value = str(value)
+            if len(value) > limit or not value.isascii() or "\x00" in value:
+                value = clean_text(value)[:limit]
+            out.append(value)
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class _Existing:
+    instance_id: str
+    sha: str
+    system: tuple[Any, ...]
+
+
+class _Db:
+    """Bulk statements on the DBAPI connection under the caller's SQLAlchemy transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.pg = conn.dialect.name == "postgresql"
+        self.raw = conn.connection.driver_connection
+        self.mark = "%s" if self.pg else "?"
+
+    def marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
+
+    def in_list(self, column: str, ids: Sequence[str]) -> tuple[str, list[Any]]:
+        """``column IN (…)`` for a chunk of ids: one array parameter on PostgreSQL (one plan for any length)."""
+        if self.pg:
+            return f"{column} = ANY({self.mark})", [list(ids)]
+        return f"{column} IN ({self.marks(len(ids))})", list(ids)
+
+    def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cur = self.raw.cursor()
+        try:
+            cur.execute(sql, tuple(params))
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        cur = self.raw.cursor()
+        try:
+            cur.execute(sql, tuple(params))
+        finally:
+            cur.close()
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        cur = self.raw.cursor()
+        try:
+            cur.executemany(sql, rows)
+        finally:
+            cur.close()
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Append rows (no conflict handling: the caller knows they are new)."""
+        if not rows:
+            return
+        names = ", ".join(_q(c) for c in columns)
+        if self.pg:
+            cur = self.raw.cursor()
+            try:
+                with cur.copy(f"COPY {_q(table)} ({names}) FROM STDIN") as copy:
+                    write = copy.write_row
+                    for row in rows:
+                        write(row)
+            finally:
+                cur.close()
+            return
+        self.many(f"INSERT INTO {_q(table)} ({names}) VALUES ({self.marks(len(columns))})", rows)
+
+    def delete_in(
+        self, table: str, column: str, ids: Sequence[str], extra: str = "", params: Sequence[Any] = ()
+    ) -> None:
+        for i in range(0, len(ids), CHUNK):
+            condition, values = self.in_list(_q(column), ids[i : i + CHUNK])
+            self.execute(f"DELETE FROM {_q(table)} WHERE {extra}{condition}", [*params, *values])
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_RAW_COLUMNS = (
+    "source",
+    "form_id",
+    "logical_id",
+    "instance_id",
+    "payload_sha256",
+    "payload",
+    "system",
+    "form_version",
+    "fetched_at",
+    "sync_run_id",
+)
+_SUB_KEY = ("source", "form_id", "logical_id")
+_SUB_COLUMNS = (*_SUB_KEY, "instance_id", "payload_sha256", *SYSTEM_NAMES, "first_run_id", "last_run_id")
+_DQ_COLUMNS = (
+    "source",
+    "form_id",
+    "logical_id",
+    "rule",
+    "severity",
+    "field",
+    "value",
+    "kode_wilayah",
+    "message",
+    "sync_run_id",
+    "created_at",
+    "resolved_at",
+)
+
+
+def _extractor(tables: FormTables, pg: bool) -> Extractor:
+    """The compiled extractor of these tables (compiled once per FormTables and dialect)."""
+    key = (id(tables), pg)
+    cached = _EXTRACTORS.get(key)
+    if cached is None or cached[0] is not tables:
+        cached = (tables, compile_extractor(tables, dates_as_text=not pg))
+        _EXTRACTORS[key] = cached
+        while len(_EXTRACTORS) > 32:  # FormTables are rebuilt per run: forget the oldest
+            del _EXTRACTORS[next(iter(_EXTRACTORS))]
+    return cached[1]
+
+
+_EXTRACTORS: dict[tuple[int, bool], tuple[FormTables, Extractor]] = {}
+
+
+def _stamp(when: datetime, pg: bool) -> Any:
+    # SQLAlchemy's SQLite DATETIME text format, so the ORM reads these back as datetimes
+    return when if pg else when.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def load_central_page(
@@ -112,223 +372,414 @@ def load_central_page(
     *,
     run_id: int | None,
     fetched_at: datetime,
+    texts: Sequence[str] | None = None,
 ) -> PageResult:
-    """Load one page of Central OData rows (``$expand=*``) for one form, in the caller's transaction."""
-    result = PageResult(fetched=len(rows))
+    """Load one page of Central OData rows (``$expand=*``) for one form, in the caller's transaction.
+
+    :param texts: the verbatim JSON text of each row (``texts[i]`` is ``rows[i]``), stored as the raw version;
+        without it the rows are encoded again.
+    """
+    db = _Db(conn)
+    pg = db.pg
+    extractor = _extractor(tables, pg)
     source, form_id = tables.source, tables.form_id
-    sub = Submission.__table__
-    by_id: dict[str, dict[str, Any]] = {}
-    quarantined: list[tuple[dict[str, Any], str]] = []
-    for row in rows:
+    result = PageResult(fetched=len(rows))
+    stamp = _stamp(fetched_at, pg)
+
+    # --- 1. one candidate per logical id; rows without a usable id are quarantined ----------------------------
+    by_id: dict[str, int] = {}
+    extra_versions: list[int] = []  # older versions of an id that appears twice in the page (kept raw)
+    quarantined: list[tuple[int, str]] = []
+    for index, row in enumerate(rows):
         logical_id = row.get("__id") if isinstance(row, dict) else None
-        if not isinstance(logical_id, str) or not logical_id:
-            quarantined.append((row, "row without __id"))
+        if not isinstance(logical_id, str) or not logical_id or len(logical_id) > 128:
+            quarantined.append((index, "row without a usable __id"))
             continue
-        by_id[logical_id] = row  # a repeated id in one page: the later copy wins (same version)
-    result.quarantined = len(quarantined)
-    result.unchanged = len(rows) - len(quarantined) - len(by_id)  # an id repeated within the page
+        seen = by_id.get(logical_id)
+        if seen is None:
+            by_id[logical_id] = index
+            continue
+        result.unchanged += 1  # the same submission twice in one page: one counts, the newer version wins
+        if _version_rank(row) > _version_rank(rows[seen]):
+            by_id[logical_id] = index
+            extra_versions.append(seen)
+        else:
+            extra_versions.append(index)
 
-    existing: dict[str, Any] = {}
+    # --- 2. what the warehouse holds for these ids -----------------------------------------------------------
+    existing: dict[str, _Existing] = {}
     ids = list(by_id)
+    system_sql = ", ".join(SYSTEM_NAMES)
     for i in range(0, len(ids), CHUNK):
-        chunk = ids[i : i + CHUNK]
-        for r in conn.execute(
-            select(
-                sub.c.logical_id,
-                sub.c.instance_id,
-                sub.c.updated_at,
-                sub.c.deleted_at,
-                sub.c.review_state,
-                sub.c.edits,
-                sub.c.attachments_present,
-                sub.c.attachments_expected,
-                sub.c.submitter_name,
-                sub.c.device_id,
-            ).where(sub.c.source == source, sub.c.form_id == form_id, sub.c.logical_id.in_(chunk))
+        condition, values = db.in_list("logical_id", ids[i : i + CHUNK])
+        for r in db.query(
+            f"SELECT logical_id, instance_id, payload_sha256, {system_sql} FROM submission "
+            f"WHERE source = {db.mark} AND form_id = {db.mark} AND {condition}",
+            [source, form_id, *values],
         ):
-            existing[r.logical_id] = r
+            existing[r[0]] = _Existing(r[1], r[2], tuple(r[3:]))
 
-    raw_rows: list[dict[str, Any]] = []
-    new_subs: list[dict[str, Any]] = []
-    data_updates: list[dict[str, Any]] = []
-    system_updates: list[dict[str, Any]] = []
-    typed: dict[str, list[dict[str, Any]]] = {rp: [] for rp in tables.tables}
+    # --- 3. decide per submission ------------------------------------------------------------------------------
+    raw_rows: list[tuple[Any, ...]] = []
+    new_subs: list[tuple[Any, ...]] = []
+    data_updates: list[tuple[Any, ...]] = []
+    system_updates: list[tuple[Any, ...]] = []
+    sha_updates: list[tuple[Any, ...]] = []
+    outs: dict[str, list[tuple[Any, ...]]] = {rp: [] for rp in tables.tables}
     replace_ids: list[str] = []
-    problems: list[tuple[str, Problem]] = []
+    problems: list[tuple[str | None, Problem]] = []
+    changed: list[str] = []
+    conflicts: list[tuple[str, str, str, str, tuple[Any, ...], str]] = []
+    extract = extractor.extract
+    max_seen = result.max_server_time
 
-    for logical_id, row in by_id.items():
-        system = row.get("__system") or {}
+    for logical_id, index in by_id.items():
+        row = rows[index]
+        system = row.get("__system")
+        if not isinstance(system, dict):
+            system = {}
         for key in ("submissionDate", "updatedAt", "deletedAt"):
-            result.max_server_time = max_time(result.max_server_time, system.get(key))
+            stamp_value = system.get(key)
+            if stamp_value.__class__ is str and (max_seen is None or stamp_value > max_seen):
+                max_seen = stamp_value
         meta = row.get("meta")
-        instance_id = (meta.get("instanceID") if isinstance(meta, dict) else None) or logical_id
+        instance_id = meta.get("instanceID") if meta.__class__ is dict else None
+        if instance_id.__class__ is not str or not instance_id or len(instance_id) > 128:
+            instance_id = logical_id
         sysvals = _system_values(system)
+        payload, system_text = split_system(texts[index] if texts is not None else None, row)
+        sha = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
         old = existing.get(logical_id)
         if old is not None and old.instance_id == instance_id:
-            if _same_system(old, sysvals):
+            if old.sha != sha:
+                conflicts.append((logical_id, instance_id, payload, sha, sysvals, system_text))
+                continue
+            if all(old.system[i] == sysvals[i] for i in _COMPARED_AT):
                 result.unchanged += 1
                 continue
-            system_updates.append({"b_id": logical_id, **sysvals, "last_run_id": run_id})
+            system_updates.append((*sysvals, run_id, source, form_id, logical_id))
             result.updated += 1
-            result.changed_ids.append(logical_id)
+            changed.append(logical_id)
             continue
-        data = {k: v for k, v in row.items() if k != "__system" and not k.endswith("@odata.navigationLink")}
-        payload = _dumps(data)
-        sha = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         raw_rows.append(
-            {
-                "source": source,
-                "form_id": form_id,
-                "logical_id": logical_id,
-                "instance_id": instance_id,
-                "payload_sha256": sha,
-                "payload": payload,
-                "system": _dumps(system),
-                "form_version": system.get("formVersion"),
-                "fetched_at": fetched_at,
-                "sync_run_id": run_id,
-            }
-        )
-        rows_by_table, found = typed_rows(tables, logical_id, data, system)
-        for rp, trows in rows_by_table.items():
-            typed[rp].extend(trows)
-        problems.extend((logical_id, p) for p in found)
-        common = {"instance_id": instance_id, "payload_sha256": sha, **sysvals, "last_run_id": run_id}
-        if old is None:
-            new_subs.append(
-                {
-                    "source": source,
-                    "form_id": form_id,
-                    "logical_id": logical_id,
-                    "first_run_id": run_id,
-                    **common,
-                }
+            (
+                source,
+                form_id,
+                logical_id,
+                instance_id,
+                sha,
+                clean_text(payload),
+                system_text,
+                sysvals[-1],
+                stamp,
+                run_id,
             )
-            result.inserted += 1
+        )
+        found: list[Problem] = []
+        try:
+            extract(row, root_head(logical_id, instance_id, system), outs, found)
+        except Exception as exc:  # never let one odd submission stop a sync (reliability.md §4)
+            for rp in outs:  # drop whatever this submission had appended
+                outs[rp] = [t for t in outs[rp] if (t[0] if rp == "" else t[1]) != logical_id]
+            found = [Problem("NORMALISER_ERROR", "error", "", None, f"{type(exc).__name__}: {exc}"[:500])]
+            result.quarantined += 1
+            log.warning(
+                "%s:%s: a submission could not be normalised (%s); kept raw",
+                source,
+                form_id,
+                type(exc).__name__,
+            )
         else:
-            data_updates.append({"b_id": logical_id, **common})
+            if old is None:
+                result.inserted += 1
+            else:
+                result.updated += 1
+        if found:
+            problems.extend((logical_id, p) for p in found)
+        if old is None:
+            new_subs.append((source, form_id, logical_id, instance_id, sha, *sysvals, run_id, run_id))
+        else:
+            data_updates.append((instance_id, sha, *sysvals, run_id, source, form_id, logical_id))
             replace_ids.append(logical_id)
-            result.updated += 1
-        result.changed_ids.append(logical_id)
+        changed.append(logical_id)
 
-    _insert_ignore(conn, RawSubmission.__table__, raw_rows)
-    if new_subs:
-        conn.execute(sub.insert(), new_subs)
-    key = and_(sub.c.source == source, sub.c.form_id == form_id, sub.c.logical_id == bindparam("b_id"))
-    for batch in (data_updates, system_updates):
-        if batch:
-            cols = [k for k in batch[0] if k != "b_id"]
-            conn.execute(update(sub).where(key).values({c: bindparam(c) for c in cols}), batch)
-    # typed rows: system-only changes update the root row; new versions replace all rows of the submission
-    root_table = tables.sa_tables[""]
+    # --- 4. the same instanceID again with other content ------------------------------------------------------
+    for logical_id, instance_id, payload, sha, sysvals, system_text in conflicts:
+        old = existing[logical_id]
+        stored = db.query(
+            f"SELECT payload FROM raw_submission WHERE source = {db.mark} AND form_id = {db.mark} "
+            f"AND instance_id = {db.mark}",
+            [source, form_id, instance_id],
+        )
+        system_changed = any(old.system[i] != sysvals[i] for i in _COMPARED_AT)
+        if stored and same_content(stored[0][0], payload):
+            # the same answers rendered with fields a newer form version added (as null): not a new version
+            sha_updates.append((sha, source, form_id, logical_id))
+        else:
+            alias = f"{instance_id}#sha256:{sha[:16]}"[-128:]
+            raw_rows.append(
+                (
+                    source,
+                    form_id,
+                    logical_id,
+                    alias,
+                    sha,
+                    clean_text(payload),
+                    system_text,
+                    sysvals[-1],
+                    stamp,
+                    run_id,
+                )
+            )
+            problems.append(
+                (
+                    logical_id,
+                    Problem(
+                        "DUPLICATE_INSTANCE_CONFLICT",
+                        "error",
+                        "meta/instanceID",
+                        instance_id,
+                        f"the server sent version {instance_id} again with other content; the first copy stays "
+                        f"current, the other is kept raw as {alias}",
+                    ),
+                )
+            )
+            if not system_changed:
+                result.quarantined += 1
+                continue
+        if system_changed:
+            system_updates.append((*sysvals, run_id, source, form_id, logical_id))
+            result.updated += 1
+            changed.append(logical_id)
+        else:
+            result.unchanged += 1
+
+    for index in extra_versions:  # every version is kept raw, even one superseded within the page
+        row = rows[index]
+        meta = row.get("meta")
+        instance_id = meta.get("instanceID") if isinstance(meta, dict) else None
+        if not isinstance(instance_id, str) or not instance_id or len(instance_id) > 128:
+            continue
+        payload, system_text = split_system(texts[index] if texts is not None else None, row)
+        sha = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+        version = _system_values(row.get("__system"))[-1]
+        logical_id = row["__id"]
+        raw_rows.append(
+            (
+                source,
+                form_id,
+                logical_id,
+                instance_id,
+                sha,
+                clean_text(payload),
+                system_text,
+                version,
+                stamp,
+                run_id,
+            )
+        )
+    result.max_server_time = max_seen
+    result.quarantined += len(quarantined)
+
+    # --- 5. write ----------------------------------------------------------------------------------------------
+    if raw_rows:
+        # a version of a submission new to the warehouse is new by construction (raw and current rows commit
+        # together); only versions of known submissions are checked against what is stored
+        fresh: dict[str, tuple[Any, ...]] = {}
+        known: list[tuple[Any, ...]] = []
+        for r in raw_rows:
+            if r[2] in existing:
+                known.append(r)
+            else:
+                fresh.setdefault(r[3], r)  # the same version twice in a page is stored once
+        versions = [*fresh.values(), *_new_versions(db, source, form_id, known)]
+        versions.sort(key=_by_logical_id)  # key order: each index page is visited once per page, not per row
+        db.insert("raw_submission", _RAW_COLUMNS, versions)
+    new_subs.sort(key=_by_logical_id)
+    db.insert("submission", _SUB_COLUMNS, new_subs)
+    where = f"source = {db.mark} AND form_id = {db.mark} AND logical_id = {db.mark}"
+    if data_updates:
+        sets = ", ".join(
+            f"{c} = {db.mark}" for c in ("instance_id", "payload_sha256", *SYSTEM_NAMES, "last_run_id")
+        )
+        db.many(f"UPDATE submission SET {sets} WHERE {where}", data_updates)
     if system_updates:
-        conn.execute(
-            update(root_table)
-            .where(root_table.c._id == bindparam("b_id"))
-            .values(
-                _updated_at=bindparam("updated_at"),
-                _deleted_at=bindparam("deleted_at"),
-                _review_state=bindparam("review_state"),
-            ),
-            [
-                {
-                    "b_id": u["b_id"],
-                    "updated_at": u["updated_at"],
-                    "deleted_at": u["deleted_at"],
-                    "review_state": u["review_state"],
-                }
-                for u in system_updates
-            ],
+        sets = ", ".join(f"{c} = {db.mark}" for c in (*SYSTEM_NAMES, "last_run_id"))
+        db.many(f"UPDATE submission SET {sets} WHERE {where}", system_updates)
+        root = tables.sa_tables[""].name
+        db.many(
+            f"UPDATE {_q(root)} SET _updated_at = {db.mark}, _deleted_at = {db.mark}, _review_state = {db.mark} "
+            f"WHERE _id = {db.mark}",
+            [(u[1], u[2], u[3], u[-1]) for u in system_updates],
         )
+    if sha_updates:
+        db.many(f"UPDATE submission SET payload_sha256 = {db.mark} WHERE {where}", sha_updates)
     if replace_ids:
-        _delete_typed(conn, tables, replace_ids)
-        _delete_problems(conn, source, form_id, replace_ids)
-    for rp, trows in typed.items():
+        for rp, table in tables.sa_tables.items():
+            db.delete_in(table.name, "_id" if rp == "" else "_submission_id", replace_ids)
+        db.delete_in(
+            "dq_issue",
+            "logical_id",
+            replace_ids,
+            f"source = {db.mark} AND form_id = {db.mark} AND resolved_at IS NULL AND ",
+            [source, form_id],
+        )
+    for rp, trows in outs.items():
         if trows:
-            conn.execute(tables.sa_tables[rp].insert(), trows)
-    _insert_problems(conn, source, form_id, problems, run_id, fetched_at)
-    if result.changed_ids:
-        conn.execute(
-            ChangeQueue.__table__.insert(),
-            [
-                {"source": source, "form_id": form_id, "logical_id": lid, "sync_run_id": run_id}
-                for lid in result.changed_ids
-            ],
+            trows.sort(key=_by_row_id)
+            db.insert(tables.sa_tables[rp].name, extractor.columns[rp], trows)
+    for index, reason in quarantined:
+        problems.append(
+            (
+                None,
+                Problem("NORMALISER_ERROR", "error", "__id", _excerpt_row(rows[index], texts, index), reason),
+            )
         )
-    for row, reason in quarantined:
-        _insert_problems(
-            conn,
-            source,
-            form_id,
-            [(None, Problem("NORMALISER_ERROR", "error", "__id", _dumps(row)[:200], reason))],
-            run_id,
-            fetched_at,
+    _insert_problems(db, source, form_id, problems, run_id, stamp)
+    if changed:
+        db.insert(
+            "change_queue",
+            ("source", "form_id", "logical_id", "sync_run_id"),
+            [(source, form_id, lid, run_id) for lid in changed],
         )
+    result.changed = len(changed)
+    result.changed_ids = changed[:MAX_CHANGED_IDS]
     return result
 
 
-def _same_system(old: Any, new: dict[str, Any]) -> bool:
-    return (
-        old.updated_at == new["updated_at"]
-        and old.deleted_at == new["deleted_at"]
-        and old.review_state == new["review_state"]
-        and (old.edits or 0) == new["edits"]
-        and old.attachments_present == new["attachments_present"]
-        and old.attachments_expected == new["attachments_expected"]
-        and old.submitter_name == new["submitter_name"]
-        and old.device_id == new["device_id"]
-    )
-
-
-def _delete_typed(conn: Connection, tables: FormTables, logical_ids: list[str]) -> None:
-    for i in range(0, len(logical_ids), CHUNK):
-        chunk = logical_ids[i : i + CHUNK]
-        for rp, table in tables.sa_tables.items():
-            column = table.c._id if rp == "" else table.c._submission_id
-            conn.execute(delete(table).where(column.in_(chunk)))
-
-
-def _delete_problems(conn: Connection, source: str, form_id: str, logical_ids: list[str]) -> None:
-    dq = DataQualityIssue.__table__
-    for i in range(0, len(logical_ids), CHUNK):
-        chunk = logical_ids[i : i + CHUNK]
-        conn.execute(
-            delete(dq).where(
-                dq.c.source == source,
-                dq.c.form_id == form_id,
-                dq.c.logical_id.in_(chunk),
-                dq.c.resolved_at.is_(None),
-            )
-        )
-
-
 def _insert_problems(
-    conn: Connection,
+    db: _Db,
     source: str,
     form_id: str,
     problems: list[tuple[str | None, Problem]],
     run_id: int | None,
-    at: datetime,
+    stamp: Any,
 ) -> None:
-    if not problems:
-        return
-    conn.execute(
-        DataQualityIssue.__table__.insert(),
-        [
-            {
-                "source": source,
-                "form_id": form_id,
-                "logical_id": logical_id,
-                "rule": p.rule,
-                "severity": p.severity,
-                "field": p.field,
-                "value": p.value,
-                "kode_wilayah": None,
-                "message": p.message,
-                "sync_run_id": run_id,
-                "created_at": at,
-                "resolved_at": None,
-            }
-            for logical_id, p in problems
-        ],
+    """Record data-quality findings (one ``dq_issue`` row each; ``run_id`` None for a rebuild)."""
+    if problems:
+        db.insert(
+            "dq_issue",
+            _DQ_COLUMNS,
+            [
+                (
+                    source,
+                    form_id,
+                    lid,
+                    p.rule,
+                    p.severity,
+                    p.field,
+                    p.value,
+                    None,
+                    p.message,
+                    run_id,
+                    stamp,
+                    None,
+                )
+                for lid, p in problems
+            ],
+        )
+
+
+_by_logical_id = operator.itemgetter(2)
+_by_row_id = operator.itemgetter(0)
+
+
+def _version_rank(row: Any) -> tuple[str, int]:
+    system = row.get("__system") if isinstance(row, dict) else None
+    if not isinstance(system, dict):
+        return ("", 0)
+    edits = system.get("edits")
+    return (
+        str(system.get("updatedAt") or system.get("submissionDate") or ""),
+        edits if isinstance(edits, int) else 0,
     )
+
+
+def _excerpt_row(row: Any, texts: Sequence[str] | None, index: int) -> str:
+    text = texts[index] if texts is not None else _dumps(row)
+    return clean_text(text[:200])
+
+
+def _new_versions(
+    db: _Db, source: str, form_id: str, raw_rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The raw rows whose version is not stored yet (a version is kept once, whatever re-sends it)."""
+    unique: dict[str, tuple[Any, ...]] = {}
+    for r in raw_rows:
+        unique.setdefault(r[3], r)
+    instance_ids = list(unique)
+    for i in range(0, len(instance_ids), CHUNK):
+        condition, values = db.in_list("instance_id", instance_ids[i : i + CHUNK])
+        for (stored,) in db.query(
+            f"SELECT instance_id FROM raw_submission WHERE source = {db.mark} AND form_id = {db.mark} "
+            f"AND {condition}",
+            [source, form_id, *values],
+        ):
+            unique.pop(stored, None)
+    return list(unique.values())
+
+
+def rederive_form(
+    conn: Connection,
+    tables: FormTables,
+    *,
+    at: datetime,
+    batch: int = 2000,
+    normaliser_rules: Sequence[str] = (),
+) -> tuple[int, int]:
+    """Rebuild a form's typed tables and data-quality problems from ``raw_submission`` + ``submission`` only.
+
+    Every current version's raw JSON goes through the same compiled extractor as a sync, with the system
+    values of the current row, in the caller's transaction (so a failed rebuild leaves the old tables).
+
+    :param normaliser_rules: the data-quality rules to replace (other problems, e.g. purges, are kept).
+    :returns: (submissions re-derived, problems found).
+    """
+    db = _Db(conn)
+    pg = db.pg
+    extractor = _extractor(tables, pg)
+    source, form_id = tables.source, tables.form_id
+    for table in tables.sa_tables.values():
+        table.create(conn, checkfirst=True)
+        db.execute(f"DELETE FROM {_q(table.name)}")
+    if normaliser_rules:
+        condition, values = db.in_list("rule", list(normaliser_rules))
+        db.execute(
+            f"DELETE FROM dq_issue WHERE source = {db.mark} AND form_id = {db.mark} AND resolved_at IS NULL "
+            f"AND {condition}",
+            [source, form_id, *values],
+        )
+    stamp = _stamp(at, pg)
+    done = found_total = 0
+    after = ""
+    while True:
+        rows = db.query(
+            "SELECT s.logical_id, s.instance_id, s.submission_date, s.updated_at, s.deleted_at, s.review_state, "
+            "s.form_version, s.submitter_id, r.payload FROM submission s JOIN raw_submission r "
+            "ON r.source = s.source AND r.form_id = s.form_id AND r.instance_id = s.instance_id "
+            f"WHERE s.source = {db.mark} AND s.form_id = {db.mark} AND s.logical_id > {db.mark} "
+            f"ORDER BY s.logical_id LIMIT {int(batch)}",
+            [source, form_id, after],
+        )
+        if not rows:
+            break
+        outs: dict[str, list[tuple[Any, ...]]] = {rp: [] for rp in tables.tables}
+        problems: list[tuple[str | None, Problem]] = []
+        for logical_id, instance_id, *system, payload in rows:
+            found: list[Problem] = []
+            try:
+                extractor.extract(json.loads(payload), (logical_id, instance_id, *system), outs, found)
+            except Exception as exc:  # as in a sync: one odd submission is flagged, never fatal
+                for rp in outs:
+                    outs[rp] = [t for t in outs[rp] if (t[0] if rp == "" else t[1]) != logical_id]
+                found = [Problem("NORMALISER_ERROR", "error", "", None, f"{type(exc).__name__}: {exc}"[:500])]
+            problems.extend((logical_id, p) for p in found)
+        for rp, trows in outs.items():
+            if trows:
+                trows.sort(key=_by_row_id)
+                db.insert(tables.sa_tables[rp].name, extractor.columns[rp], trows)
+        _insert_problems(db, source, form_id, problems, None, stamp)
+        done += len(rows)
+        found_total += len(problems)
+        after = rows[-1][0]
+    return done, found_total

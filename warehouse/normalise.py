@@ -2,6 +2,11 @@
 
 Never raises on bad data: a value that does not fit its column becomes NULL plus a data-quality problem naming
 the field and the value; the raw JSON keeps the original (reliability.md §4).
+
+The hot path is compiled: :func:`compile_extractor` writes, once per form schema, one Python function that
+walks a row's groups and repeats and yields a tuple per typed row, with a fast check per column type (a string
+that fits, an integer in range, a finite float) and a call into the slow converters below only for values that
+need converting or flagging. :func:`typed_rows` is the same thing with dicts, for callers that want names.
 """
 
 from __future__ import annotations
@@ -9,14 +14,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from warehouse.formtables import ColumnSpec, FormTables, TableSpec
+from warehouse.formtables import GEO_PARTS, REPEAT_SYSTEM_COLUMNS, ROOT_SYSTEM_COLUMNS, ColumnSpec, FormTables
 
 MAX_TEXT = 10_000
+#: Columns typed String(40) (ODK dateTime and time): PostgreSQL refuses longer values, so they are cut.
+MAX_SHORT_TEXT = 40
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_EMPTY: dict[str, Any] = {}
 
 
 @dataclass(slots=True)
@@ -30,9 +41,32 @@ class Problem:
     message: str
 
 
+#: Rules this module emits (``sync rebuild`` replaces exactly these).
+NORMALISER_RULES = (
+    "TYPE_MISMATCH",
+    "GPS_UNPARSEABLE",
+    "VALUE_TOO_LONG",
+    "ENCODING_REPAIRED",
+    "NORMALISER_ERROR",
+)
+
+
 def _excerpt(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = clean_text(text)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def clean_text(text: str) -> str:
+    """``text`` without NUL and lone surrogates (PostgreSQL refuses both; SQLite's driver refuses the latter)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def _dig(obj: Any, segs: tuple[str, ...]) -> Any:
@@ -48,17 +82,21 @@ def to_int(value: Any) -> int | None:
     if isinstance(value, bool):
         raise ValueError("boolean")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        raise ValueError("not a whole number")
-    if isinstance(value, str):
+        result = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("not a whole number")
+        result = int(value)
+    elif isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-        raise ValueError("not a whole number")
-    raise ValueError(type(value).__name__)
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise ValueError("not a whole number")
+        result = int(text)
+    else:
+        raise ValueError(type(value).__name__)
+    if not MIN_INT <= result <= MAX_INT:
+        raise ValueError("out of the 64-bit range")
+    return result
 
 
 def to_float(value: Any) -> float | None:
@@ -90,154 +128,396 @@ def to_geopoint(value: Any) -> tuple[float | None, float | None, float | None, f
     """(lat, lon, alt, accuracy) from GeoJSON, WKT ``POINT (lon lat alt)`` or ODK's ``lat lon alt acc``."""
     if isinstance(value, dict):
         coords = value.get("coordinates") or []
-        if len(coords) < 2:
+        if not isinstance(coords, list) or len(coords) < 2:
             raise ValueError("no coordinates")
-        lon, lat = float(coords[0]), float(coords[1])
-        alt = float(coords[2]) if len(coords) > 2 and coords[2] is not None else None
-        acc = (value.get("properties") or {}).get("accuracy")
-        return lat, lon, alt, float(acc) if acc is not None else None
+        lon, lat = _finite(coords[0]), _finite(coords[1])
+        alt = _finite(coords[2]) if len(coords) > 2 and coords[2] is not None else None
+        props = value.get("properties")
+        acc = props.get("accuracy") if isinstance(props, dict) else None
+        return lat, lon, alt, _finite(acc) if acc is not None else None
     if isinstance(value, str):
         text = value.strip()
         m = re.fullmatch(r"POINT\s*\(\s*([-\d.eE+]+)\s+([-\d.eE+]+)(?:\s+([-\d.eE+]+))?\s*\)", text)
         if m:
-            return float(m.group(2)), float(m.group(1)), float(m.group(3)) if m.group(3) else None, None
+            alt = _finite(m.group(3)) if m.group(3) else None
+            return _finite(m.group(2)), _finite(m.group(1)), alt, None
         parts = text.split()
         if 2 <= len(parts) <= 4:
-            nums = [float(p) for p in parts]
-            nums += [None] * (4 - len(nums))  # type: ignore[list-item]
+            nums: list[float | None] = [_finite(p) for p in parts]
+            nums += [None] * (4 - len(nums))
             return nums[0], nums[1], nums[2], nums[3]
     raise ValueError("not a geopoint")
 
 
-def convert(spec: ColumnSpec, value: Any, out: dict[str, Any], problems: list[Problem]) -> None:
-    """Put the typed value(s) of one field into ``out``; record a problem instead of raising."""
-    col = spec.column
-    if spec.type == "geopoint":
-        parts = (None, None, None, None)
-        if value is not None:
-            try:
-                parts = to_geopoint(value)
-            except (ValueError, TypeError):
-                problems.append(
-                    Problem(
-                        "GPS_UNPARSEABLE", "warning", spec.path, _excerpt(value), "geopoint not understood"
-                    )
-                )
-        out[f"{col}_lat"], out[f"{col}_lon"], out[f"{col}_alt"], out[f"{col}_acc"] = parts
-        return
-    if value is None:
-        out[col] = None
-        return
-    try:
-        if spec.type == "int":
-            out[col] = to_int(value)
-        elif spec.type == "decimal":
-            out[col] = to_float(value)
-        elif spec.type == "date":
-            out[col] = to_date(value)
-        else:
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            if "\x00" in text:
-                text = text.replace("\x00", "")
-                problems.append(Problem("ENCODING_REPAIRED", "info", spec.path, None, "NUL removed"))
-            if len(text) > MAX_TEXT:
-                problems.append(
-                    Problem(
-                        "VALUE_TOO_LONG",
-                        "warning",
-                        spec.path,
-                        _excerpt(text),
-                        f"cut to {MAX_TEXT} characters",
-                    )
-                )
-                text = text[:MAX_TEXT]
-            out[col] = text
-    except (ValueError, TypeError, OverflowError) as exc:
-        out[col] = None
+def _finite(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("boolean")
+    result = float(value)
+    if result != result or result in (float("inf"), float("-inf")):
+        raise ValueError("not finite")
+    return result
+
+
+# --- slow paths of the compiled extractor: convert, or NULL plus a problem -----------------------------------
+
+
+def _text(value: Any, path: str, limit: int, problems: list[Problem]) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    repaired = clean_text(text)
+    if repaired != text:
+        problems.append(Problem("ENCODING_REPAIRED", "info", path, None, "NUL or invalid characters removed"))
+        text = repaired
+    if len(text) > limit:
         problems.append(
-            Problem("TYPE_MISMATCH", "error", spec.path, _excerpt(value), f"expected {spec.type}: {exc}")
+            Problem("VALUE_TOO_LONG", "warning", path, _excerpt(text), f"cut to {limit} characters")
         )
+        text = text[:limit]
+    return text
 
 
-def child_row_id(parent_id: str, repeat_path: str, position: int) -> str:
-    """A stable id for a repeat row that came without one (positional, like Central's own)."""
-    return hashlib.sha1(f"{parent_id}%%{repeat_path}#{position}".encode()).hexdigest()
+def _mismatch(value: Any, path: str, kind: str, exc: Exception, problems: list[Problem]) -> None:
+    problems.append(Problem("TYPE_MISMATCH", "error", path, _excerpt(value), f"expected {kind}: {exc}"))
+
+
+def _int(value: Any, path: str, problems: list[Problem]) -> int | None:
+    try:
+        return to_int(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        _mismatch(value, path, "int", exc, problems)
+        return None
+
+
+def _float(value: Any, path: str, problems: list[Problem]) -> float | None:
+    try:
+        return to_float(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        _mismatch(value, path, "decimal", exc, problems)
+        return None
+
+
+def _date_text(value: Any, path: str, problems: list[Problem]) -> str | None:
+    """A checked date as ``YYYY-MM-DD`` text (what SQLite stores for a DATE column)."""
+    try:
+        return to_date(value).isoformat()
+    except (ValueError, TypeError, OverflowError) as exc:
+        _mismatch(value, path, "date", exc, problems)
+        return None
+
+
+def _date_value(value: Any, path: str, problems: list[Problem]) -> date | None:
+    try:
+        return to_date(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        _mismatch(value, path, "date", exc, problems)
+        return None
+
+
+_NO_POINT = (None, None, None, None)
+
+
+_NUMBER = (int, float)
+
+
+def _geo(value: Any, path: str, problems: list[Problem]) -> tuple[Any, Any, Any, Any]:
+    if value is None:
+        return _NO_POINT
+    if value.__class__ is dict:  # Central's GeoJSON, checked without a call per number
+        coords = value.get("coordinates")
+        if coords.__class__ is list and 2 <= len(coords) <= 3:
+            lon, lat = coords[0], coords[1]
+            alt = coords[2] if len(coords) == 3 else None
+            props = value.get("properties")
+            acc = props.get("accuracy") if props.__class__ is dict else None
+            if (
+                lon.__class__ in _NUMBER
+                and lat.__class__ in _NUMBER
+                and (alt is None or alt.__class__ in _NUMBER)
+                and (acc is None or acc.__class__ in _NUMBER)
+                and lon - lon == 0
+                and lat - lat == 0
+                and (alt is None or alt - alt == 0)
+                and (acc is None or acc - acc == 0)
+            ):
+                return (
+                    float(lat),
+                    float(lon),
+                    None if alt is None else float(alt),
+                    None if acc is None else float(acc),
+                )
+    try:
+        return to_geopoint(value)
+    except (ValueError, TypeError, OverflowError):
+        problems.append(
+            Problem("GPS_UNPARSEABLE", "warning", path, _excerpt(value), "geopoint not understood")
+        )
+        return _NO_POINT
+
+
+def _repeat_not_list(value: Any, path: str, problems: list[Problem]) -> None:
+    problems.append(Problem("TYPE_MISMATCH", "error", path, _excerpt(value), "expected a repeat (list)"))
+
+
+MAX_ROW_ID = 128
+
+
+def child_row_id(parent_id: str, repeat_name: str, position: int) -> str:
+    """The id of a repeat row: its parent's id, the repeat and its position, like Central's CSV ``KEY``
+    (``uuid:…/anggota[2]/pendidikan[1]``). Positional and stable across re-loads, since a new version replaces
+    every child row anyway; it starts with the submission's own id, so the rows of one submission sit side by
+    side in the table's primary-key index (a load touches one index page per submission, not one per member).
+    An id longer than the column becomes the submission id plus a hash of the path.
+    """
+    rid = f"{parent_id}/{repeat_name}[{position}]"
+    return rid if len(rid) <= MAX_ROW_ID else long_row_id(rid)
+
+
+def long_row_id(rid: str) -> str:
+    """A bounded id for a deeply nested repeat row (the submission id, then a hash of the whole path)."""
+    root = rid.split("/", 1)[0] if rid.startswith("uuid:") else rid[:40]
+    return f"{root[:80]}#{hashlib.sha1(rid.encode()).hexdigest()}"
+
+
+_DATE_TEXTS: dict[str, str] = {}
+_DATE_VALUES: dict[str, date] = {}
+_DATE_CACHE = 200_000
+
+
+def _date_text_cached(value: Any, path: str, problems: list[Problem]) -> str | None:
+    result = _date_text(value, path, problems)
+    if result is not None and isinstance(value, str):
+        if len(_DATE_TEXTS) >= _DATE_CACHE:
+            _DATE_TEXTS.clear()
+        _DATE_TEXTS[value] = result
+    return result
+
+
+def _date_value_cached(value: Any, path: str, problems: list[Problem]) -> date | None:
+    result = _date_value(value, path, problems)
+    if result is not None and isinstance(value, str):
+        if len(_DATE_VALUES) >= _DATE_CACHE:
+            _DATE_VALUES.clear()
+        _DATE_VALUES[value] = result
+    return result
+
+
+# --- the compiled extractor ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Extractor:
+    """Typed-row builder of one form schema.
+
+    ``extract(row, head, outs, problems)`` appends one tuple to ``outs[repeat_path]`` per typed row: the root
+    row is ``head`` (the values of :data:`ROOT_SYSTEM_COLUMNS`) followed by the data columns; repeat rows are
+    ``(_id, _submission_id, _parent_id, _position, …)``. ``columns[repeat_path]`` names the tuple's columns.
+    """
+
+    columns: dict[str, list[str]]
+    extract: Callable[
+        [dict[str, Any], tuple[Any, ...], dict[str, list[tuple[Any, ...]]], list[Problem]], None
+    ]
+    source: str
+
+
+def _column_names(specs: list[ColumnSpec]) -> list[str]:
+    names: list[str] = []
+    for c in specs:
+        if c.type == "geopoint":
+            names += [f"{c.column}_{part}" for part in GEO_PARTS]
+        else:
+            names.append(c.column)
+    return names
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.consts: dict[str, Any] = {}
+        self._n = 0
+
+    def var(self, prefix: str = "v") -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def const(self, value: Any) -> str:
+        name = f"K{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+
+def _emit_columns(
+    w: _Writer, indent: int, obj: str, specs: list[ColumnSpec], dates_as_text: bool
+) -> list[str]:
+    """Emit the code reading each column of ``specs`` from the dict ``obj``; returns the value expressions."""
+    groups: dict[tuple[str, ...], str] = {(): obj}
+
+    def holder(segs: tuple[str, ...]) -> str:
+        if segs in groups:
+            return groups[segs]
+        parent = holder(segs[:-1])
+        name = w.var("g")
+        w.emit(indent, f"{name} = {parent}.get({segs[-1]!r})")
+        w.emit(indent, f"if {name}.__class__ is not dict: {name} = EMPTY")
+        groups[segs] = name
+        return name
+
+    values: list[str] = []
+    for spec in specs:
+        parent = holder(tuple(spec.relative[:-1]))
+        key = spec.relative[-1]
+        path = w.const(spec.path)
+        v = w.var()
+        w.emit(indent, f"{v} = {parent}.get({key!r})")
+        if spec.type == "geopoint":
+            names = [w.var() for _ in GEO_PARTS]
+            w.emit(indent, f"{', '.join(names)} = GEO({v}, {path}, P) if {v} is not None else NO_POINT")
+            values += names
+            continue
+        if spec.type == "int":
+            w.emit(
+                indent, f"if {v} is not None and ({v}.__class__ is not int or not MIN_INT <= {v} <= MAX_INT):"
+            )
+            w.emit(indent + 1, f"{v} = INT({v}, {path}, P)")
+        elif spec.type == "decimal":
+            # a whole number in range is stored as is (the REAL/float column converts it)
+            w.emit(
+                indent,
+                f"if {v} is not None and ({v}.__class__ is not float or {v} - {v} != 0.0) "
+                f"and ({v}.__class__ is not int or not MIN_INT <= {v} <= MAX_INT):",
+            )
+            w.emit(indent + 1, f"{v} = FLOAT({v}, {path}, P)")
+        elif spec.type == "date":
+            known, convert = ("DATE_TEXTS", "DATE_TEXT") if dates_as_text else ("DATE_VALUES", "DATE")
+            w.emit(indent, f"if {v} is not None:")
+            w.emit(
+                indent + 1,
+                f"{v} = ({known}.get({v}) if {v}.__class__ is str else None) or {convert}({v}, {path}, P)",
+            )
+        else:
+            limit = MAX_SHORT_TEXT if spec.type in ("dateTime", "time") else MAX_TEXT
+            w.emit(
+                indent,
+                f"if {v} is not None and ({v}.__class__ is not str or len({v}) > {limit} "
+                f'or not {v}.isascii() or "\\x00" in {v}):',
+            )
+            w.emit(indent + 1, f"{v} = TEXT({v}, {path}, {limit}, P)")
+        values.append(v)
+    return values
+
+
+def _tuple(values: list[str]) -> str:
+    return "(" + "".join(f"{v}, " for v in values) + ")"
+
+
+def _emit_children(
+    w: _Writer,
+    tables: FormTables,
+    indent: int,
+    parent_repeat: str,
+    obj: str,
+    parent_id: str,
+    dates_as_text: bool,
+) -> None:
+    for spec in tables.children_of(parent_repeat):
+        holder = obj
+        for seg in spec.relative[:-1]:
+            nxt = w.var("g")
+            w.emit(indent, f"{nxt} = {holder}.get({seg!r})")
+            w.emit(indent, f"if {nxt}.__class__ is not dict: {nxt} = EMPTY")
+            holder = nxt
+        items, pos, item, rid = w.var("items"), w.var("pos"), w.var("item"), w.var("rid")
+        rpath = w.const(spec.repeat_path)
+        out = w.var("out")
+        w.emit(indent, f"{items} = {holder}.get({spec.relative[-1]!r})")
+        w.emit(indent, f"if {items} is not None:")
+        w.emit(indent + 1, f"if {items}.__class__ is not list:")
+        w.emit(indent + 2, f"NOT_LIST({items}, {rpath}, P)")
+        w.emit(indent + 1, "else:")
+        body = indent + 2
+        w.emit(body, f"{out} = outs[{rpath}]")
+        w.emit(body, f"{pos} = 0")
+        w.emit(body, f"for {item} in {items}:")
+        w.emit(body + 1, f"{pos} += 1")
+        w.emit(body + 1, f"if {item}.__class__ is not dict: continue")
+        name = "/".join(spec.relative)
+        w.emit(body + 1, f'{rid} = f"{{{parent_id}}}/{name}[{{{pos}}}]"')
+        w.emit(body + 1, f"if len({rid}) > {MAX_ROW_ID}: {rid} = LONG_ID({rid})")
+        values = _emit_columns(w, body + 1, item, spec.columns, dates_as_text)
+        w.emit(body + 1, f"{out}.append({_tuple([rid, 'sub_id', parent_id, pos, *values])})")
+        _emit_children(w, tables, body + 1, spec.repeat_path, item, rid, dates_as_text)
+
+
+def compile_extractor(tables: FormTables, *, dates_as_text: bool = False) -> Extractor:
+    """Compile the typed-row builder of a form.
+
+    :param dates_as_text: give DATE values as checked ``YYYY-MM-DD`` text (SQLite's storage) instead of
+        :class:`datetime.date` objects.
+    """
+    w = _Writer()
+    w.emit(0, "def extract(row, head, outs, P):")
+    w.emit(1, "sub_id = head[0]")
+    values = _emit_columns(w, 1, "row", tables.root.columns, dates_as_text)
+    w.emit(1, f"outs[''].append(head + {_tuple(values)})")
+    _emit_children(w, tables, 1, "", "row", "sub_id", dates_as_text)
+    source = "\n".join(w.lines) + "\n"
+    namespace: dict[str, Any] = {
+        "EMPTY": _EMPTY,
+        "MIN_INT": MIN_INT,
+        "MAX_INT": MAX_INT,
+        "GEO": _geo,
+        "NO_POINT": _NO_POINT,
+        "INT": _int,
+        "FLOAT": _float,
+        "DATE": _date_value_cached,
+        "DATE_TEXT": _date_text_cached,
+        "DATE_TEXTS": _DATE_TEXTS,
+        "DATE_VALUES": _DATE_VALUES,
+        "TEXT": _text,
+        "NOT_LIST": _repeat_not_list,
+        "LONG_ID": long_row_id,
+        **w.consts,
+    }
+    exec(compile(source, f"<typed rows of {tables.form_id}>", "exec"), namespace)  # our own generated code
+    columns = {
+        rp: (list(ROOT_SYSTEM_COLUMNS) if rp == "" else list(REPEAT_SYSTEM_COLUMNS))
+        + _column_names(spec.columns)
+        for rp, spec in tables.tables.items()
+    }
+    return Extractor(columns=columns, extract=namespace["extract"], source=source)
+
+
+def root_head(logical_id: str, instance_id: str | None, system: dict[str, Any]) -> tuple[Any, ...]:
+    """The system columns of a root row (:data:`ROOT_SYSTEM_COLUMNS`) from ``__system``."""
+    submitter = system.get("submitterId")
+    return (
+        logical_id,
+        instance_id,
+        system.get("submissionDate"),
+        system.get("updatedAt"),
+        system.get("deletedAt"),
+        system.get("reviewState"),
+        system.get("formVersion"),
+        None if submitter is None else str(submitter),
+    )
 
 
 def typed_rows(
     tables: FormTables, logical_id: str, row: dict[str, Any], system: dict[str, Any]
 ) -> tuple[dict[str, list[dict[str, Any]]], list[Problem]]:
-    """Typed rows for every table of the form from one submission.
+    """Typed rows for every table of the form from one submission, as dicts.
 
     :returns: rows by repeat path ("" = root table) and the problems found.
     """
+    extractor = compile_extractor(tables)
+    meta = row.get("meta")
+    instance_id = meta.get("instanceID") if isinstance(meta, dict) else None
+    outs: dict[str, list[tuple[Any, ...]]] = {rp: [] for rp in tables.tables}
     problems: list[Problem] = []
-    out: dict[str, list[dict[str, Any]]] = {rp: [] for rp in tables.tables}
-    root: dict[str, Any] = {
-        "_id": logical_id,
-        "_instance_id": (row.get("meta") or {}).get("instanceID")
-        if isinstance(row.get("meta"), dict)
-        else None,
-        "_submission_date": system.get("submissionDate"),
-        "_updated_at": system.get("updatedAt"),
-        "_deleted_at": system.get("deletedAt"),
-        "_review_state": system.get("reviewState"),
-        "_form_version": system.get("formVersion"),
-        "_submitter_id": None if system.get("submitterId") is None else str(system.get("submitterId")),
+    extractor.extract(row, root_head(logical_id, instance_id, system), outs, problems)
+    named = {
+        rp: [dict(zip(extractor.columns[rp], t, strict=True)) for t in rows] for rp, rows in outs.items()
     }
-    for spec in tables.root.columns:
-        convert(spec, _dig(row, spec.relative), root, problems)
-    out[""].append(root)
-    _children(tables, "", row, logical_id, logical_id, out, problems)
-    return out, problems
-
-
-def _children(
-    tables: FormTables,
-    parent_repeat: str,
-    parent_obj: dict[str, Any],
-    parent_id: str,
-    submission_id: str,
-    out: dict[str, list[dict[str, Any]]],
-    problems: list[Problem],
-) -> None:
-    for spec in tables.children_of(parent_repeat):
-        items = _dig(parent_obj, spec.relative)
-        if items is None:
-            continue
-        if not isinstance(items, list):
-            problems.append(
-                Problem(
-                    "TYPE_MISMATCH", "error", spec.repeat_path, _excerpt(items), "expected a repeat (list)"
-                )
-            )
-            continue
-        for position, item in enumerate(items, start=1):
-            if not isinstance(item, dict):
-                continue
-            # Our own positional id (not the server's row id): unique whatever the upstream sends, and
-            # stable across re-loads, since a new version replaces every child row anyway.
-            rid = child_row_id(parent_id, spec.repeat_path, position)
-            child = _child_row(spec, item, rid, submission_id, parent_id, position, problems)
-            out[spec.repeat_path].append(child)
-            _children(tables, spec.repeat_path, item, rid, submission_id, out, problems)
-
-
-def _child_row(
-    spec: TableSpec,
-    item: dict[str, Any],
-    rid: str,
-    submission_id: str,
-    parent_id: str,
-    position: int,
-    problems: list[Problem],
-) -> dict[str, Any]:
-    child: dict[str, Any] = {
-        "_id": rid,
-        "_submission_id": submission_id,
-        "_parent_id": parent_id,
-        "_position": position,
-    }
-    for col in spec.columns:
-        convert(col, _dig(item, col.relative), child, problems)
-    return child
+    return named, problems

@@ -7,78 +7,15 @@ the synthetic Banten data set is synced once at the end, as the demo does.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from pyxform.xls2xform import convert
 from sqlalchemy import Engine, select, text
 
-from simulators.central import CentralStore, start_server
 from sync.central import CentralClient, RetryPolicy
 from sync.runner import sync_central_form
+from tests.sync.conftest import EMAIL, FORM_ID, T0, Env, household
 from warehouse.models import Submission, SyncRun, SyncState
-
-FORM_MD = """
-| survey |              |                |                  |
-|        | type         | name           | label            |
-|        | text         | id_kpm         | ID KPM           |
-|        | text         | nama_pengurus  | Nama             |
-|        | date         | tanggal_registrasi | Tanggal      |
-|        | begin_repeat | anggota        | Anggota          |
-|        | text         | nama_art       | Nama anggota     |
-|        | date         | tanggal_lahir  | Tanggal lahir    |
-|        | integer      | umur_tahun     | Umur             |
-|        | end_repeat   |                |                  |
-| settings |            |                |                  |
-|        | form_id      | version        |                  |
-|        | uji_rt       | 2026112801     |                  |
-"""
-FORM_ID = "uji_rt"
-EMAIL, PASSWORD = "sync@example.test", "kata-sandi-yang-panjang"
-T0 = datetime(2019, 2, 1, 1, 0, 0, tzinfo=UTC)
-
-
-@dataclass
-class Env:
-    store: CentralStore
-    url: str
-    project_id: int
-    submitter: object
-
-    def client(self, **kwargs: object) -> CentralClient:
-        return CentralClient(self.url, EMAIL, PASSWORD, self.project_id, timeout=(2.0, 10.0), **kwargs)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def central() -> Iterator[Env]:
-    store = CentralStore()
-    store.add_user(EMAIL, PASSWORD, "Sync")
-    project = store.add_project("Uji")
-    submitter = store.add_app_user(project.id, "Pendamping Uji")
-    store.publish_form(project.id, convert(xlsform=FORM_MD, file_type=".md").xform, at=T0)
-    server = start_server(store)
-    try:
-        yield Env(store, server.url, project.id, submitter)
-    finally:
-        server.stop()
-
-
-def household(i: int, members: int) -> dict:
-    return {
-        "id_kpm": f"3601-{i:06d}",
-        "nama_pengurus": f"Pengurus {i}",
-        "tanggal_registrasi": "2019-02-01",
-        "anggota": [
-            {
-                "nama_art": f"Anggota {i}.{m}",
-                "tanggal_lahir": f"{1980 + m}-0{1 + m % 9}-15",
-                "umur_tahun": 39 - m,
-            }
-            for m in range(members)
-        ],
-    }
 
 
 def submit(env: Env, i: int, *, at: datetime, members: int = 3) -> None:

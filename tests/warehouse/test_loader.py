@@ -179,3 +179,135 @@ def test_load__new_form_version__column_added_old_kept(engine: Engine) -> None:
             conn.execute(text("SELECT count(*) FROM f_survei_rumah_tangga")).scalar_one()
             == len(expanded_rows()) + 1
         )
+
+
+# --- duplicates, conflicts, odd rows (F11, B18, reliability.md §4) ----------------------------------------------
+
+
+def raw_versions(engine: Engine, logical_id: str) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(
+            conn.execute(
+                select(RawSubmission.instance_id).where(RawSubmission.logical_id == logical_id)
+            ).scalars()
+        )
+
+
+def test_load__same_version_twice_in_a_page__stored_once(engine: Engine) -> None:
+    """F11: one version served twice in one page is one raw row, one current row, and one 'unchanged'."""
+    row = expanded_rows()[0]
+    result = load(engine, [row, copy.deepcopy(row)])
+    assert (result.fetched, result.inserted, result.unchanged) == (2, 1, 1)
+    assert raw_versions(engine, row["__id"]) == [row["meta"]["instanceID"]]
+
+
+def test_load__two_versions_of_one_submission_in_a_page__newer_wins_both_raw(engine: Engine) -> None:
+    """F11: the newer version (by updatedAt, then edits) becomes current; both versions are kept raw."""
+    old = expanded_rows()[0]
+    new = copy.deepcopy(old)
+    new["meta"]["instanceID"] = "uuid:newer"
+    new["kepala"]["nama_kepala"] = "Versi Baru"
+    new["__system"].update(updatedAt="2026-11-29T00:00:00.000Z", edits=1, reviewState="edited")
+    result = load(engine, [new, old])
+    assert (result.inserted, result.unchanged) == (1, 1)
+    assert raw_versions(engine, old["__id"]) == sorted([old["meta"]["instanceID"], "uuid:newer"])
+    with engine.connect() as conn:
+        assert conn.execute(select(Submission.instance_id)).scalar_one() == "uuid:newer"
+
+
+def test_load__same_instance_id_other_content__conflict_flagged_first_kept(engine: Engine) -> None:
+    """F11: a version re-sent with different answers keeps the first current, stores the other raw, opens
+    one DUPLICATE_INSTANCE_CONFLICT."""
+    row = expanded_rows()[0]
+    load(engine, [row])
+    other = copy.deepcopy(row)
+    other["kepala"]["nama_kepala"] = "Isi Lain"
+    result = load(engine, [other], run_id=2)
+    assert (result.inserted, result.updated, result.quarantined) == (0, 0, 1)
+    assert len(raw_versions(engine, row["__id"])) == 2
+    with engine.connect() as conn:
+        name = conn.execute(text("SELECT nama_kepala FROM f_survei_rumah_tangga")).scalar_one()
+        rules = conn.execute(select(DataQualityIssue.rule)).scalars().all()
+    assert name == row["kepala"]["nama_kepala"]
+    assert rules.count("DUPLICATE_INSTANCE_CONFLICT") == 1
+    again = load(engine, [copy.deepcopy(other)], run_id=3)  # the same conflict again adds nothing
+    assert len(raw_versions(engine, row["__id"])) == 2 and again.quarantined == 1
+
+
+def test_load__version_re_rendered_with_new_null_fields__not_a_conflict(engine: Engine) -> None:
+    """A form version that adds fields makes old rows come back with nulls: the same answers, no problem."""
+    row = expanded_rows()[0]
+    load(engine, [row])
+    rerendered = copy.deepcopy(row)
+    rerendered["kondisi_rumah"] = None
+    result = load(engine, [rerendered], run_id=2)
+    assert (result.unchanged, result.quarantined) == (1, 0)
+    assert len(raw_versions(engine, row["__id"])) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(DataQualityIssue)).scalar_one() == 0
+
+
+def test_load__rows_without_id_or_that_break_the_normaliser__quarantined_never_fatal(
+    engine: Engine, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A row with no __id is flagged; a row the normaliser chokes on is kept raw and current, flagged."""
+    import warehouse.normalise as normalise
+
+    rows = expanded_rows()[:3]
+    broken = copy.deepcopy(rows[1])
+    broken["__id"] = None
+    original = normalise._geo
+
+    def choke(value, path, problems):  # type: ignore[no-untyped-def]
+        if isinstance(value, dict) and value.get("coordinates") == ["boom"]:
+            raise RuntimeError("normaliser bug")
+        return original(value, path, problems)
+
+    monkeypatch.setattr(normalise, "_geo", choke)
+    odd = copy.deepcopy(rows[2])
+    odd["lokasi"] = {"type": "Point", "coordinates": ["boom"]}
+    result = load(engine, [rows[0], broken, odd])
+    assert (result.fetched, result.inserted, result.quarantined) == (3, 1, 2)
+    assert result.fetched == result.inserted + result.updated + result.unchanged + result.quarantined
+    with engine.connect() as conn:
+        rules = sorted(conn.execute(select(DataQualityIssue.rule)).scalars())
+        current = conn.execute(select(Submission.logical_id)).scalars().all()
+        typed = conn.execute(text("SELECT _id FROM f_survei_rumah_tangga")).scalars().all()
+    assert rules == ["NORMALISER_ERROR", "NORMALISER_ERROR"]
+    assert sorted(current) == sorted([rows[0]["__id"], odd["__id"]])
+    assert typed == [rows[0]["__id"]]
+
+
+def test_load__nul_and_lone_surrogates__stored_and_repaired_on_both_backends(engine: Engine) -> None:
+    """B18: PostgreSQL refuses NUL and lone surrogates: typed values are repaired and flagged, raw keeps all."""
+    row = copy.deepcopy(expanded_rows()[0])
+    row["kepala"]["nama_kepala"] = "Siti\x00 \ud800Aminah 🌸"
+    text_of_row = json.dumps(row)  # the server's escaped text: \u0000 and \ud800 as escapes
+    result = load_texts(engine, [row], [text_of_row])
+    assert result.inserted == 1
+    with engine.connect() as conn:
+        name = conn.execute(text("SELECT nama_kepala FROM f_survei_rumah_tangga")).scalar_one()
+        payload = conn.execute(select(RawSubmission.payload)).scalar_one()
+        rules = conn.execute(select(DataQualityIssue.rule)).scalars().all()
+    assert name == "Siti \ufffdAminah 🌸"
+    assert "\\u0000" in payload and "\\ud800" in payload
+    assert rules == ["ENCODING_REPAIRED"]
+
+
+def test_load__texts_given__raw_payload_is_the_servers_text_without_system(engine: Engine) -> None:
+    """The raw layer keeps the server's own text (minus __system, stored beside it)."""
+    row = expanded_rows()[0]
+    server_text = json.dumps(row, separators=(", ", ": "))
+    load_texts(engine, [row], [server_text])
+    with engine.connect() as conn:
+        payload, system = conn.execute(select(RawSubmission.payload, RawSubmission.system)).one()
+    system_text = json.dumps(row["__system"], separators=(", ", ": "))
+    assert payload == server_text.replace(f', "__system": {system_text}', "")
+    assert json.loads(payload) == {k: v for k, v in row.items() if k != "__system"}
+    assert json.loads(system) == row["__system"]
+
+
+def load_texts(engine: Engine, rows: list[dict], texts: list[str]):  # type: ignore[no-untyped-def]
+    with write_connection(engine) as conn:
+        tables = ensure_form_tables(conn, "central", "survei_rumah_tangga", fields(), 1)
+        return load_central_page(conn, tables, rows, run_id=1, fetched_at=NOW, texts=texts)

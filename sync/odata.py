@@ -1,0 +1,167 @@
+"""Read an OData data document once, keeping each row's verbatim JSON text beside its decoded value.
+
+A page of ``Submissions`` is ``{"value":[{row},{row},…],"@odata.context":…,"@odata.nextLink":…}``. The raw layer
+keeps every version *as the server sent it* (reliability.md §4), so instead of decoding the page and encoding
+every row again, this scanner walks the document with the C decoder of :mod:`json` (``raw_decode``) and
+records where each row starts and ends: one pass, and the stored text is the server's own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.errors import UpstreamMalformed
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass(slots=True)
+class ParsedDocument:
+    """An OData document: its ``value`` rows (decoded and verbatim) and every other member."""
+
+    rows: list[Any] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    members: dict[str, Any] = field(default_factory=dict)
+    has_value: bool = False  # a ``value`` array was present
+
+
+def _skip(text: str, pos: int) -> int:
+    return _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _expect(text: str, pos: int, char: str, what: str) -> int:
+    pos = _skip(text, pos)
+    if text[pos : pos + 1] != char:
+        raise UpstreamMalformed(f"{what}: expected {char!r} at character {pos}")
+    return pos + 1
+
+
+def parse_document(
+    raw: bytes | str,
+    *,
+    keep_texts: bool = True,
+    on_row: Callable[[Any], Any] | None = None,
+) -> ParsedDocument:
+    """Decode an OData document, keeping the text of each ``value`` row.
+
+    :param keep_texts: record each row's verbatim text (``texts[i]`` belongs to ``rows[i]``).
+    :param on_row: transform each row as it is decoded (e.g. keep only its ``__id``), so a long id list never
+        holds a dict per row.
+    :raises UpstreamMalformed: when the body is not one complete JSON object (a cut body, a wrong shape).
+    """
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise UpstreamMalformed(f"the document is not UTF-8: {exc}") from None
+    doc = ParsedDocument()
+    what = "OData document"
+    try:
+        pos = _expect(text, 0, "{", what)
+        pos = _skip(text, pos)
+        if text[pos : pos + 1] == "}":
+            pos += 1
+        else:
+            while True:
+                key, pos = _DECODER.raw_decode(text, _skip(text, pos))
+                if not isinstance(key, str):
+                    raise UpstreamMalformed(f"{what}: a member name is not a string")
+                pos = _expect(text, pos, ":", what)
+                pos = _skip(text, pos)
+                if key == "value" and text[pos : pos + 1] == "[":
+                    pos = _rows(text, pos + 1, doc, keep_texts, on_row)
+                else:
+                    doc.members[key], pos = _DECODER.raw_decode(text, pos)
+                pos = _skip(text, pos)
+                char = text[pos : pos + 1]
+                pos += 1
+                if char == "}":
+                    break
+                if char != ",":
+                    raise UpstreamMalformed(f"{what}: expected ',' or '}}' at character {pos - 1}")
+        if _skip(text, pos) != len(text):
+            raise UpstreamMalformed(f"{what}: extra data after the document at character {pos}")
+    except json.JSONDecodeError as exc:
+        raise UpstreamMalformed(f"{what} does not parse: {exc}") from None
+    return doc
+
+
+def _rows(text: str, pos: int, doc: ParsedDocument, keep: bool, on_row: Callable[[Any], Any] | None) -> int:
+    decode = _DECODER.raw_decode
+    rows, texts = doc.rows, doc.texts
+    pos = _skip(text, pos)
+    doc.has_value = True
+    if text[pos : pos + 1] == "]":
+        return pos + 1
+    while True:
+        start = pos
+        row, pos = decode(text, pos)
+        rows.append(row if on_row is None else on_row(row))
+        if keep:
+            texts.append(text[start:pos])
+        if text[pos : pos + 1] == ",":  # the common case: rows back to back
+            pos += 1
+            if text[pos : pos + 1] not in ("{", "[", '"'):
+                pos = _skip(text, pos)
+            continue
+        pos = _skip(text, pos)
+        char = text[pos : pos + 1]
+        pos += 1
+        if char == "]":
+            return pos
+        if char != ",":
+            raise UpstreamMalformed(f"OData document: expected ',' or ']' at character {pos - 1}")
+        pos = _skip(text, pos)
+
+
+_ID = re.compile(rb'\{"__id":"([^"\\]*)","__system":\{"deletedAt":(null|"[^"\\]*")\}\}')
+
+
+def parse_id_list(raw: bytes) -> tuple[bytes, bytes, int, int] | None:
+    """The rows of a ``$select=__id,__system/deletedAt`` document: (live ids, deleted ids, counts), each id list
+    newline-joined UTF-8 bytes.
+
+    A long form's id list is the largest document a run reads (250,000 ids: ~20 MB); scanning the bytes
+    directly never builds a dict, a str or an object per id, only the two joined lists. The document must be
+    whole: it starts with ``{``, the ``value`` array closes after the last row, and what follows parses as
+    JSON members. Anything unusual (an escaped character in an id, another layout) returns None: decode it in
+    full instead.
+    """
+    matches = _ID.finditer(raw)
+    first = next(matches, None)
+    if first is None:
+        return None
+    head = raw[: first.start()].strip()
+    if not head.startswith(b"{") or not head.replace(b" ", b"").endswith(b'"value":['):
+        return None
+    live, deleted = bytearray(), bytearray()
+    counts = [0, 0]
+    end = first.start() - 1
+    for match in _chain(first, matches):
+        if match is not first and raw[end : match.start()] != b",":
+            return None
+        is_deleted = match.group(2) != b"null"
+        out = deleted if is_deleted else live
+        if counts[is_deleted]:
+            out += b"\n"
+        out += match.group(1)
+        counts[is_deleted] += 1
+        end = match.end()
+    tail = raw[end:].strip()
+    if not tail.startswith(b"]"):
+        return None
+    rest = tail[1:].strip()
+    try:
+        json.loads(b'{"value":0}' if rest == b"}" else b'{"value":0' + rest)
+    except ValueError:
+        return None
+    return bytes(live), bytes(deleted), counts[0], counts[1]
+
+
+def _chain(first: re.Match[bytes], rest: Iterator[re.Match[bytes]]) -> Iterator[re.Match[bytes]]:
+    yield first
+    yield from rest

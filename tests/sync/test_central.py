@@ -1,0 +1,106 @@
+"""The Central client alone: Retry-After, the page loop guard, the probe."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sync.central import CentralClient, RetryPolicy, retry_after_seconds
+from sync.errors import PaginationLoop
+from tests.sync.conftest import FORM_ID, Env, seed
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_retry_after__seconds_and_http_date__read() -> None:
+    now = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    assert retry_after_seconds("7") == 7.0
+    assert (
+        retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now.timestamp())
+        == 30
+    )
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+class _SamePage(BaseHTTPRequestHandler):
+    """A broken server whose nextLink always points back at the same page."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/v1/users/current"):
+            body = b"{}"
+        else:
+            body = json.dumps(
+                {
+                    "value": [{"__id": "a"}],
+                    "@odata.nextLink": "http://x/v1/projects/1/forms/f.svc/Submissions?$skiptoken=01e30=",
+                }
+            ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"token":"t"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def same_page_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SamePage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("prefetch", [False, True])
+def test_pages__next_link_to_the_same_page__pagination_loop_after_two_requests(
+    same_page_server: str, prefetch: bool
+) -> None:
+    """F6d: a nextLink already followed stops the sweep (requests = distinct pages + 1 at most)."""
+    with CentralClient(
+        same_page_server, "a@b.c", "x", 1, policy=RetryPolicy(attempts=1), prefetch=prefetch
+    ) as client:
+        before = client.requests
+        with pytest.raises(PaginationLoop):
+            for _page in client.pages("f", {"$top": 1}):
+                pass
+        assert client.requests - before <= 3
+
+
+def test_id_list__then_if_none_match__304_in_one_request_and_changes_to_deleted_rows_seen(
+    central: Env,
+) -> None:
+    """The probe: every id with its deletion state and an ETag; then one conditional request that costs nothing,
+    until anything changes — a deleted row restored and deleted again included."""
+    ids = seed(central, 12)
+    central.store.delete(central.project_id, FORM_ID, ids[0])
+    with central.client() as client:
+        reply = client.id_list(FORM_ID, None)
+        assert sorted(reply.body.live_ids()) == sorted(ids[1:]) and reply.body.deleted_ids() == [ids[0]]
+        etag = reply.headers["ETag"]
+        before = client.requests
+        again = client.id_list(FORM_ID, etag)
+        assert again.status == 304 and client.requests - before == 1
+        central.store.restore(central.project_id, FORM_ID, ids[0])
+        central.store.delete(central.project_id, FORM_ID, ids[0])
+        assert client.id_list(FORM_ID, etag).status == 200

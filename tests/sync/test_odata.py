@@ -1,0 +1,83 @@
+"""The OData page scanner: rows decoded once, each with its verbatim text; cut or odd documents refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync.errors import UpstreamMalformed
+from sync.odata import parse_document
+
+
+def test_parse_document__page__rows_texts_and_members() -> None:
+    raw = '{ "value" : [ {"a": 1} ,{"b":[1, {"c":"}"}]}\n], "@odata.nextLink":"n", "@odata.count": 2 }'
+    doc = parse_document(raw.encode())
+    assert doc.rows == [{"a": 1}, {"b": [1, {"c": "}"}]}]
+    assert doc.texts == ['{"a": 1}', '{"b":[1, {"c":"}"}]}']
+    assert doc.members == {"@odata.nextLink": "n", "@odata.count": 2} and doc.has_value
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"value":[{"a":1},{"b"', b'{"value":[{"a":1}]', b"<html>", b'{"value":[]}x', b"\xff\xfe", b""],
+)
+def test_parse_document__cut_or_not_json__malformed(raw: bytes) -> None:
+    with pytest.raises(UpstreamMalformed):
+        parse_document(raw)
+
+
+def test_parse_document__no_value_member__has_value_false() -> None:
+    assert not parse_document(b'{"@odata.context":"x"}').has_value
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=4), st.none() | st.integers() | st.text(max_size=6), max_size=4)
+    )
+)
+def test_parse_document__any_rows__same_as_json_and_texts_decode_to_rows(rows: list[dict]) -> None:
+    raw = json.dumps({"@odata.context": "c", "value": rows, "@odata.nextLink": None})
+    doc = parse_document(raw)
+    assert doc.rows == rows
+    assert [json.loads(t) for t in doc.texts] == rows
+
+
+def test_parse_id_list__whole_document__ids_without_a_dict_per_row() -> None:
+    from sync.odata import parse_id_list
+
+    row = '{{"__id":"{}","__system":{{"deletedAt":{}}}}}'
+    rows = ",".join(
+        [
+            row.format("uuid:a", "null"),
+            row.format("uuid:b", '"2026-11-28T01:52:03.397Z"'),
+            row.format("c", "null"),
+        ]
+    )
+    assert parse_id_list(f'{{"value":[{rows}],"@odata.context":"x"}}'.encode()) == (
+        b"uuid:a\nc",
+        b"uuid:b",
+        2,
+        1,
+    )
+    only = row.format("a", "null")
+    assert parse_id_list(f'{{"@odata.context":"x","value":[{only}]}}'.encode()) == (b"a", b"", 1, 0)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"value":[{"__id":"a","__system":{"deletedAt":null}}],"@odata.context":"x',  # cut in the footer
+        b'{"value":[{"__id":"a","__system":{"deletedAt":null}}',  # cut after a row
+        b'{"value":[{"__id":"a","__system":{"deletedAt":null}}]',  # cut before the end
+        b'{"value":[{"__id":"a\\"b","__system":{"deletedAt":null}}]}',  # an escape: decoded in full instead
+        b'{"value":[{"__id":"a"}]}',  # another shape
+        b'{"value":[]}',
+    ],
+)
+def test_parse_id_list__cut_or_unusual__none_so_the_full_decoder_decides(raw: bytes) -> None:
+    from sync.odata import parse_id_list
+
+    assert parse_id_list(raw) is None
