@@ -47,7 +47,6 @@ def build(url: str, kpm: int, seed: int, folder: str) -> dict[str, Any]:
     from graduasi.settings import Settings
     from simulators.central import CentralStore, start_server
     from simulators.synthetic import generate, seed_central
-    from warehouse.domain import apply_changes
     from warehouse.migrate import upgrade
     from warehouse.penyaluran import load_program_tahap
     from warehouse.regions import load_wilayah
@@ -71,8 +70,7 @@ def build(url: str, kpm: int, seed: int, folder: str) -> dict[str, Any]:
             central_project=seeded.project_id,
             forms=[],
         )
-        results = run_once(settings, engine, show_progress=False)
-        apply_changes(engine)
+        results = run_once(settings, engine, show_progress=False, follow=False)
     finally:
         server.stop()
         engine.dispose()
