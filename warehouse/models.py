@@ -621,6 +621,20 @@ class RingkasanPendamping(_RingkasanColumns, Base):
     kode_kecamatan: Mapped[str | None] = mapped_column(String(16))
 
 
+class LahirPerKabupaten(Base):
+    """Read model: current members per kabupaten and birth date, so the dashboard counts ages on any date
+    with a range sum over a few thousand rows instead of joining every member to its KPM."""
+
+    __tablename__ = "rm_lahir"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kode_kabupaten: Mapped[str | None] = mapped_column(String(16))
+    tanggal_lahir: Mapped[date] = mapped_column(Date)
+    jumlah: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_rm_lahir_tanggal", "tanggal_lahir", "kode_kabupaten", "jumlah"),)
+
+
 # --- admin ------------------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from warehouse.models import (
     Keputusan,
     Kpm,
     Kunjungan,
+    LahirPerKabupaten,
     Pendamping,
     Penyaluran,
     ProgramTahap,
@@ -297,6 +298,19 @@ def default_as_of(conn: Connection) -> date | None:
     return max(days) if days else None
 
 
+def refresh_births(conn: Connection) -> None:
+    """Rebuild ``rm_lahir``: current members per kabupaten and birth date (one aggregate query)."""
+    table = LahirPerKabupaten.__table__
+    conn.execute(delete(table))
+    counted = (
+        select(Kpm.kode_kabupaten, Anggota.tanggal_lahir, func.count())
+        .join(Kpm, Kpm.id_kpm == Anggota.id_kpm)
+        .where(Anggota.tanggal_lahir.is_not(None))
+        .group_by(Kpm.kode_kabupaten, Anggota.tanggal_lahir)
+    )
+    conn.execute(table.insert().from_select(["kode_kabupaten", "tanggal_lahir", "jumlah"], counted))
+
+
 def refresh_read_models(engine: Engine, as_of: date | None = None) -> date | None:
     """Recompute ``rm_pendamping`` and ``rm_wilayah`` as of a date (default: the data's reference date)."""
     with write_connection(engine) as conn:
@@ -304,6 +318,7 @@ def refresh_read_models(engine: Engine, as_of: date | None = None) -> date | Non
         if as_of is None:
             conn.execute(delete(RingkasanPendamping.__table__))
             conn.execute(delete(RingkasanWilayah.__table__))
+            refresh_births(conn)
             return None
         facts = kpm_facts(conn, as_of)
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -370,5 +385,6 @@ def refresh_read_models(engine: Engine, as_of: date | None = None) -> date | Non
             )
         if region_rows:
             conn.execute(RingkasanWilayah.__table__.insert(), region_rows)
+        refresh_births(conn)
     log.info("read models refreshed as of %s: %d pendamping, %d regions", as_of, len(rows), len(region_rows))
     return as_of

@@ -146,7 +146,8 @@ def index() -> str:
     if summary is not None and ages_from_summary:
         rows = summary.age_rows()
     else:
-        rows = dashboard_per_kabupaten(db, as_of.day, kode_kabupaten)
+        # with read models, members come from their birth-date table (as of the last refresh, like the rest)
+        rows = dashboard_per_kabupaten(db, as_of.day, kode_kabupaten, precomputed=summary is not None)
     return render_template(
         "dashboard/index.html",
         as_of=as_of,
