@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from warehouse.penyaluran import check_disbursements
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+#: A queue this long is split over worker processes by default (halves a full recompute on 2 cores).
+PARALLEL_FROM = 5000
+MAX_WORKERS = 4
 #: Columns that make up an assessment's result (a row is rewritten only when one of them differs).
 RESULT_COLUMNS = (
     "kunjungan_id",
@@ -65,6 +69,7 @@ class RecomputeResult:
     deleted: int = 0
     unchanged: int = 0
     seconds: float = 0.0
+    workers: int = 1  # processes that shared the work
 
 
 def _utcnow() -> datetime:
@@ -397,13 +402,14 @@ def recompute(
     all_kpm: bool = False,
     rules_dir: Path | None = None,
     batch: int = BATCH,
-    workers: int = 1,
+    workers: int | None = None,
     progress: Any = None,
 ) -> RecomputeResult:
     """Drain the recompute queue (or, with ``all_kpm``, reassess every KPM) and return the counts.
 
-    :param workers: processes sharing the queue by id range (use the cores for a full recompute); the work is
-        computed outside the write lock, so a sync or the admin can write between batches.
+    :param workers: processes sharing the queue by id range; the work is computed outside the write lock, so a
+        sync or the admin can write between batches. None: every core (at most :data:`MAX_WORKERS`) once the
+        queue holds at least :data:`PARALLEL_FROM` KPM (starting a process costs about a second), else one.
     """
     started = time.monotonic()
     rule_sets = load_rule_sets(rules_dir or RULES_DIR)
@@ -414,6 +420,8 @@ def recompute(
         if all_kpm:
             queue_kpm(conn, {r[0]: None for r in conn.execute(select(Kpm.__table__.c.id_kpm))}, _utcnow())
         keys = [r[0] for r in conn.execute(select(queue.c.id_kpm).order_by(queue.c.id_kpm))]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(keys) >= PARALLEL_FROM else 1
     if workers > 1 and len(keys) >= 2 * batch:
         import multiprocessing
 
@@ -427,6 +435,7 @@ def recompute(
             )
         for part in parts:
             _add(result, part)
+        result.workers = workers
     cursor = None
     while True:  # what is left (a single worker, or anything queued meanwhile)
         part, last = _drain_batch(engine, rule_sets, batch, cursor, None)

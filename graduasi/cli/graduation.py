@@ -81,13 +81,19 @@ __all__ = ["RulesError", "graduation", "rules_path_argument"]
 
 @graduation.command("recompute")
 @click.option("--all", "all_kpm", is_flag=True, help="Reassess every KPM (after a new rule version).")
-def recompute_cmd(all_kpm: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes to share the work (default: every core, up to 4, for 5,000 KPM or more).",
+)
+def recompute_cmd(all_kpm: bool, workers: int | None) -> None:
     """Recompute the assessments of the KPM whose data changed (or of all), then the read models."""
     settings = load_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     try:
-        result = recompute(engine, all_kpm=all_kpm)
+        result = recompute(engine, all_kpm=all_kpm, workers=workers)
     except RuleVersionChanged as exc:
         raise click.ClickException(str(exc)) from exc
     as_of = refresh_read_models(engine)

@@ -13,6 +13,7 @@ from sqlalchemy import select, text, update
 
 from forms.rules import load_rule_sets, rules_for_date
 from tests.pipeline import Synced, copy_rules, synced_pipeline
+from warehouse import recompute as recompute_module
 from warehouse.db import write_connection
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
 from warehouse.models import Asesmen, Kpm, Kunjungan, RecomputeQueue
@@ -174,15 +175,27 @@ def test_recompute__one_visit_changes__only_its_kpm_reassessed(synced: Synced) -
     assert {k[0] for k in changed} == {visit.id_kpm}
 
 
-def test_recompute__two_workers__same_rows_as_one(synced: Synced) -> None:
-    """Should, split over two processes by id range, write exactly what one process writes."""
+@pytest.mark.parametrize("split", ["two workers", "default for a long queue"])
+def test_recompute__two_workers__same_rows_as_one(
+    synced: Synced, split: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should, split over processes by id range, write exactly what one process writes; by default a queue
+    of PARALLEL_FROM KPM or more is split over the cores."""
     with write_connection(synced.engine) as conn:
         conn.execute(Asesmen.__table__.delete())
-    one = recompute(synced.engine, all_kpm=True)
+    one = recompute(synced.engine, all_kpm=True, workers=1)
+    assert one.workers == 1
     first = {k: result_of(v) for k, v in rows(synced).items()}
     with write_connection(synced.engine) as conn:
         conn.execute(Asesmen.__table__.delete())
-    two = recompute(synced.engine, all_kpm=True, workers=2, batch=20)
+    if split == "two workers":
+        two = recompute(synced.engine, all_kpm=True, workers=2, batch=20)
+        assert two.workers == 2
+    else:
+        monkeypatch.setattr(recompute_module, "PARALLEL_FROM", one.kpm)
+        monkeypatch.setattr(recompute_module.os, "cpu_count", lambda: 2)
+        two = recompute(synced.engine, all_kpm=True, batch=20)
+        assert two.workers == 2
     assert (two.kpm, two.inserted) == (one.kpm, one.inserted)
     assert {k: result_of(v) for k, v in rows(synced).items()} == first
     with synced.engine.connect() as conn:
