@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
 
 from forms.mapping import load_mapping
-from warehouse.db import write_connection
+from warehouse.db import analyze_as_it_grows, write_connection
 from warehouse.formtables import table_name
 from warehouse.models import (
     Anggota,
@@ -604,12 +604,30 @@ def _derive(conn: Connection, entries: Sequence[Any], now: datetime) -> Deriver:
     return deriver
 
 
+#: What the derivation looks rows up in by id, as a first load fills them (PostgreSQL statistics).
+STATISTICS_TABLES = (
+    "change_queue",
+    "kpm",
+    "anggota",
+    "kunjungan",
+    "pantau_anak",
+    "pantau_balita",
+    "penyaluran",
+    "penugasan",
+    "recompute_queue",
+    "dq_issue",
+)
+
+
 def apply_changes(engine: Engine, *, batch: int = 5000) -> int:
     """Drain the change queue into the domain tables; returns the number of queue entries handled."""
     queue = ChangeQueue.__table__
     handled = 0
+    number = 0
     while True:
+        number += 1
         with write_connection(engine) as conn:
+            analyze_as_it_grows(conn, number, STATISTICS_TABLES)
             entries = conn.execute(
                 select(queue.c.id, queue.c.source, queue.c.form_id, queue.c.logical_id)
                 .order_by(queue.c.id)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
-from warehouse.db import write_connection
+from warehouse.db import analyze_as_it_grows, write_connection
 from warehouse.domain import DISBURSEMENTS_ONLY, queue_kpm
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
 from warehouse.models import Asesmen, Kpm, Penugasan, RecomputeQueue
@@ -36,6 +36,8 @@ from warehouse.penyaluran import check_disbursements
 log = logging.getLogger(__name__)
 
 BATCH = 1000
+#: Tables a recompute reads by KPM id while ``asesmen`` fills (PostgreSQL statistics).
+STATISTICS_TABLES = ("asesmen", "recompute_queue", "kpm", "penugasan", "kunjungan", "masalah_penyaluran")
 #: A queue this long is split over worker processes by default (halves a full recompute on 2 cores).
 PARALLEL_FROM = 5000
 MAX_WORKERS = 4
@@ -338,12 +340,24 @@ def recompute_kpm(
 
 
 def _drain_batch(
-    engine: Engine, rule_sets: Sequence[RuleSet], batch: int, after: str | None, until: str | None
+    engine: Engine,
+    rule_sets: Sequence[RuleSet],
+    batch: int,
+    after: str | None,
+    until: str | None,
+    number: int = 0,
 ) -> tuple[RecomputeResult, str | None]:
     """Reassess the next queued batch (ids above ``after``, up to ``until``): compute outside the write lock,
-    then write and unqueue — only entries not re-queued meanwhile — in one short transaction."""
+    then write and unqueue — only entries not re-queued meanwhile — in one short transaction.
+
+    :param number: the batch's number in this drain (1, 2, …): PostgreSQL statistics are refreshed as
+        ``asesmen`` grows (batches 1, 2, 4, 8, …).
+    """
     result = RecomputeResult()
     queue = RecomputeQueue.__table__
+    if number and engine.dialect.name == "postgresql" and number & (number - 1) == 0:
+        with engine.begin() as conn:
+            analyze_as_it_grows(conn, number, STATISTICS_TABLES)
     with engine.connect() as conn:
         stmt = select(queue.c.id_kpm, queue.c.queued_at, queue.c.sejak).order_by(queue.c.id_kpm).limit(batch)
         if after is not None:
@@ -378,8 +392,13 @@ def _drain_range(
     total = RecomputeResult()
     try:
         cursor = after
+        number = 0
         while True:
-            result, last = _drain_batch(engine, rule_sets, batch, cursor, until)
+            number += 1
+            # one worker keeps the statistics fresh for all (they share the tables)
+            result, last = _drain_batch(
+                engine, rule_sets, batch, cursor, until, number if after is None else 0
+            )
             if last is None:
                 return total
             _add(total, result)
@@ -437,8 +456,10 @@ def recompute(
             _add(result, part)
         result.workers = workers
     cursor = None
+    number = 0
     while True:  # what is left (a single worker, or anything queued meanwhile)
-        part, last = _drain_batch(engine, rule_sets, batch, cursor, None)
+        number += 1
+        part, last = _drain_batch(engine, rule_sets, batch, cursor, None, number)
         if last is None:
             break
         _add(result, part)
