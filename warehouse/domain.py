@@ -627,7 +627,7 @@ def apply_changes(engine: Engine, *, batch: int = 5000) -> int:
     while True:
         number += 1
         with write_connection(engine) as conn:
-            analyze_as_it_grows(conn, number, STATISTICS_TABLES)
+            analyze_as_it_grows(conn, number, STATISTICS_TABLES, every=8)
             entries = conn.execute(
                 select(queue.c.id, queue.c.source, queue.c.form_id, queue.c.logical_id)
                 .order_by(queue.c.id)

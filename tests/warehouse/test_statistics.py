@@ -19,8 +19,10 @@ def test_analyze_as_it_grows__powers_of_two__statistics_seen_by_the_planner(engi
         )
     pg = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
-        done = [n for n in range(0, 10) if analyze_as_it_grows(conn, n, ["recompute_queue"])]
-    assert done == ([1, 2, 4, 8] if pg else [])
+        done = [n for n in range(0, 30) if analyze_as_it_grows(conn, n, ["recompute_queue"])]
+        also = [n for n in range(0, 30) if analyze_as_it_grows(conn, n, ["recompute_queue"], every=10)]
+    assert done == ([1, 2, 4, 8, 16] if pg else [])
+    assert also == ([1, 2, 4, 8, 10, 16, 20] if pg else [])
     if pg:
         with engine.connect() as conn:
             reltuples = conn.execute(
