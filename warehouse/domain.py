@@ -627,7 +627,6 @@ def apply_changes(engine: Engine, *, batch: int = 5000) -> int:
     while True:
         number += 1
         with write_connection(engine) as conn:
-            analyze_as_it_grows(conn, number, STATISTICS_TABLES, every=8)
             entries = conn.execute(
                 select(queue.c.id, queue.c.source, queue.c.form_id, queue.c.logical_id)
                 .order_by(queue.c.id)
@@ -635,6 +634,10 @@ def apply_changes(engine: Engine, *, batch: int = 5000) -> int:
             ).all()
             if not entries:
                 return handled
+            if (
+                len(entries) == batch
+            ):  # a bulk load (a first sync, a backfill), not the few rows of a usual pass
+                analyze_as_it_grows(conn, number, STATISTICS_TABLES, every=8)
             deriver = _derive(conn, entries, _utcnow())
             conn.execute(delete(queue).where(queue.c.id <= entries[-1].id))
             handled += len(entries)

@@ -457,9 +457,12 @@ def recompute(
         result.workers = workers
     cursor = None
     number = 0
+    bulk = (
+        len(keys) >= PARALLEL_FROM
+    )  # statistics matter for a long queue, and would cost a short one seconds
     while True:  # what is left (a single worker, or anything queued meanwhile)
         number += 1
-        part, last = _drain_batch(engine, rule_sets, batch, cursor, None, number)
+        part, last = _drain_batch(engine, rule_sets, batch, cursor, None, number if bulk else 0)
         if last is None:
             break
         _add(result, part)
