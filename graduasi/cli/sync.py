@@ -12,6 +12,7 @@ import click
 from sqlalchemy import Engine, select
 
 from forms.catalog import FORM_IDS
+from forms.rules import RulesError
 from graduasi.cli.common import load_settings
 from graduasi.cli.push import push
 from graduasi.pipeline import after_sync
@@ -27,6 +28,7 @@ from warehouse.db import make_engine
 from warehouse.domain import apply_changes, rebuild_domain
 from warehouse.migrate import upgrade
 from warehouse.models import SyncRun, SyncState
+from warehouse.recompute import RuleVersionChanged
 from warehouse.regions import load_wilayah
 
 log = logging.getLogger(__name__)
@@ -121,11 +123,7 @@ def run_once(
         finally:
             client.close()
     if follow:
-        followed = after_sync(engine)
-        log.info(
-            "after the sync: %d change(s) carried into the domain, %d KPM reassessed, read models as of %s",
-            followed.changes, followed.recompute.kpm, followed.as_of,
-        )  # fmt: skip
+        follow_up(engine)
     else:
         apply_changes(engine)
     return results
@@ -176,10 +174,31 @@ def run_cmd(page_size: int | None, commit_rows: int | None) -> None:
     _protect_logs(settings)
     engine = _open(settings)
     # a bar on a terminal, a log line every few seconds otherwise (cron, systemd): sync.progress decides
-    results = run_once(settings, engine, page_size=page_size, commit_rows=commit_rows, show_progress=True)
+    results = run_once(
+        settings, engine, page_size=page_size, commit_rows=commit_rows, show_progress=True, follow=False
+    )
     _report(results)
+    try:
+        follow_up(engine)
+    except (RulesError, RuleVersionChanged) as exc:
+        # the submissions are stored and still queued for the assessment: nothing is lost, but say so loudly
+        click.echo(
+            "The submissions are in the warehouse, but the assessments and read models were not updated: "
+            f"{exc}\nFix the rules, then run: graduasi graduation recompute",
+            err=True,
+        )
+        sys.exit(1)
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+def follow_up(engine: Engine) -> None:
+    """Reassess the KPM the pass touched and refresh the read models (:func:`graduasi.pipeline.after_sync`)."""
+    followed = after_sync(engine)
+    log.info(
+        "after the sync: %d change(s) carried into the domain, %d KPM reassessed, read models as of %s",
+        followed.changes, followed.recompute.kpm, followed.as_of,
+    )  # fmt: skip
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smh]?)\s*$")

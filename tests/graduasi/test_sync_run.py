@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from graduasi.cli import main
 from graduasi.demo import import_official_lists
@@ -13,7 +13,7 @@ from simulators.central import CentralStore, start_server
 from simulators.synthetic import generate, seed_central
 from warehouse.db import make_engine
 from warehouse.migrate import upgrade
-from warehouse.models import Asesmen, Kpm, RingkasanPendamping, SyncRun
+from warehouse.models import Asesmen, Kpm, RingkasanPendamping, RuleSet, SyncRun
 from warehouse.regions import load_wilayah
 
 
@@ -55,6 +55,23 @@ def test_sync_run_cli__fresh_warehouse__kpm_assessed_and_read_models_filled(tmp_
             runs = conn.execute(select(SyncRun.status, SyncRun.inserted).order_by(SyncRun.id)).all()
         assert all(status == "ok" for status, _ in runs) and len(runs) == 6
         assert [inserted for _, inserted in runs[3:]] == [0, 0, 0]
+
+        # staff edit the stored rule version in place: the pass still stores what it pulled, then says loudly
+        # that the assessments were not updated and exits 1
+        with engine.begin() as conn:
+            original = conn.execute(select(RuleSet.version, RuleSet.content_sha256)).all()
+            conn.execute(update(RuleSet).values(content_sha256="edited-elsewhere"))
+        third = CliRunner().invoke(main, ["sync", "run"], env=env, catch_exceptions=False)
+        assert third.exit_code == 1, third.output
+        assert "The submissions are in the warehouse, but the assessments" in third.output
+        assert "graduasi graduation recompute" in third.output
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(SyncRun)).scalar_one() == 9
+        with engine.begin() as conn:
+            for version, sha in original:
+                conn.execute(update(RuleSet).where(RuleSet.version == version).values(content_sha256=sha))
+        fixed = CliRunner().invoke(main, ["sync", "run"], env=env, catch_exceptions=False)
+        assert fixed.exit_code == 0, fixed.output
     finally:
         server.stop()
         engine.dispose()
