@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from warehouse.models import LoginAttempt
@@ -70,6 +70,12 @@ def retry_after(session: Session, username: str, ip: str | None, now: datetime) 
     return max(1, math.ceil(wait.total_seconds()))
 
 
+#: Attempts older than the longest window decide nothing; they are deleted (the audit log keeps every login).
+KEEP = max(limit.window for limit in LIMITS)
+
+
 def record_attempt(session: Session, username: str, ip: str | None, success: bool, now: datetime) -> None:
-    """Add one login attempt to ``session`` (the caller commits)."""
+    """Add one login attempt to ``session`` and drop those too old to count (the caller commits), so the
+    table holds at most an hour of attempts however long the admin runs."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP))
     session.add(LoginAttempt(username=username, ip=ip, at=now, success=success))

@@ -372,3 +372,18 @@ def test_create_user__no_wilayah_loaded__any_four_digit_code_accepted(sqlite_eng
     """Should accept a well-formed code when the region table is still empty (a fresh installation)."""
     add_user(sqlite_engine, "op", role="kabupaten_operator", kode_kabupaten="3604")
     assert get_user(sqlite_engine, "op").kode_kabupaten == "3604"
+
+
+def test_throttle__attempts_older_than_an_hour__deleted_on_the_next_attempt(
+    client: FlaskClient, sqlite_engine: Engine, clock: MovableClock
+) -> None:
+    """Should keep only the attempts that can still count, while the audit log keeps every login."""
+    add_user(sqlite_engine, "siti")
+    for _ in range(3):
+        login(client, "siti", "wrong password!")
+    clock.advance(minutes=61)
+    assert login(client, "siti", PASSWORD).status_code == 302
+    with session_factory(sqlite_engine)() as db:
+        kept = db.execute(select(LoginAttempt.success)).scalars().all()
+    assert kept == [True]
+    assert [a for a, _ in audit_actions(sqlite_engine)] == ["login.failure"] * 3 + ["login.success"]
