@@ -178,18 +178,29 @@ def run_cmd(page_size: int | None, commit_rows: int | None) -> None:
         settings, engine, page_size=page_size, commit_rows=commit_rows, show_progress=True, follow=False
     )
     _report(results)
+    if not _follow_up_or_explain(engine):
+        sys.exit(1)
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
+def _follow_up_or_explain(engine: Engine, *, to_log: bool = False) -> bool:
+    """:func:`follow_up`; when the rules stop it, say what happened and how to fix it (on stderr, or in the
+    log for the loop), and return False."""
     try:
         follow_up(engine)
     except (RulesError, RuleVersionChanged) as exc:
         # the submissions are stored and still queued for the assessment: nothing is lost, but say so loudly
-        click.echo(
+        message = (
             "The submissions are in the warehouse, but the assessments and read models were not updated: "
-            f"{exc}\nFix the rules, then run: graduasi graduation recompute",
-            err=True,
+            f"{exc}\nFix the rules, then run: graduasi graduation recompute"
         )
-        sys.exit(1)
-    if not all(r.ok for r in results):
-        sys.exit(1)
+        if to_log:
+            log.error("%s", message)
+        else:
+            click.echo(message, err=True)
+        return False
+    return True
 
 
 def follow_up(engine: Engine) -> None:
@@ -223,7 +234,10 @@ def loop_cmd(every: str) -> None:
     while True:
         started = time.monotonic()  # schedules run on the monotonic clock, never the wall clock
         try:
-            _report(run_once(settings, engine, show_progress=True))
+            _report(run_once(settings, engine, show_progress=True, follow=False))
+            _follow_up_or_explain(
+                engine, to_log=True
+            )  # the next pass tries again: the queues keep what is not done
         except Exception:  # one bad pass must not end the loop; it is recorded and logged
             log.exception("sync pass failed")
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
