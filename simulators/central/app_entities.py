@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from . import problems
+from .edmx import PRIMARY_ANNOTATIONS_HEAD, PRIMARY_ANNOTATIONS_TAIL
 from .entities import Dataset, Entity, version_history
 from .odata import footer, is_true, js_parse_int, next_url, parse_skiptoken, service_root
 from .odata_filter import ENTITY_COLUMNS, compile_entity_filter, compile_orderby, sort_rows
@@ -357,41 +358,17 @@ _METADATA_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
         <Property Name="__system" Type="org.opendatakit.entity.metadata"/>
         <Property Name="label" Type="Edm.String"/>
 """
-_METADATA_MIDDLE = """      </EntityType>{pad4}
+_METADATA_MIDDLE = (
+    """      </EntityType>{pad4}
       <EntityContainer Name="{name}">{pad6}
         <EntitySet Name="Entities" EntityType="org.opendatakit.user.{name}.Entities">{pad10}
-          <Annotation Term="Org.OData.Capabilities.V1.ConformanceLevel" EnumMember="Org.OData.Capabilities.V1.ConformanceLevelType/Minimal"/>
-          <Annotation Term="Org.OData.Capabilities.V1.BatchSupported" Bool="false"/>
-          <Annotation Term="Org.OData.Capabilities.V1.CountRestrictions">
-            <Record><PropertyValue Property="Countable" Bool="true"/></Record>
-          </Annotation>
-          <Annotation Term="Org.OData.Capabilities.V1.FilterFunctions">
-            <Record>
-              <PropertyValue Property="NonCountableProperties">
-                <Collection>
-                  <String>eq</String>
-                </Collection>
-              </PropertyValue>
-            </Record>
-          </Annotation>
-          <Annotation Term="Org.OData.Capabilities.V1.FilterFunctions">
-            <Record>
-              <PropertyValue Property="Filterable" Bool="true"/>
-              <PropertyValue Property="RequiresFilter" Bool="false"/>
-              <PropertyValue Property="NonFilterableProperties">
-                <Collection>
 """
-_METADATA_TAIL = """                </Collection>
-              </PropertyValue>
-            </Record>
-          </Annotation>
-          <Annotation Term="Org.OData.Capabilities.V1.SortRestrictions">
-            <Record><PropertyValue Property="Sortable" Bool="false"/></Record>
-          </Annotation>
-          <Annotation Term="Org.OData.Capabilities.V1.ExpandRestrictions">
-            <Record><PropertyValue Property="Expandable" Bool="false"/></Record>
-          </Annotation>
-          <Annotation Term="Org.OData.Capabilities.V1.SearchRestrictions">
+    + PRIMARY_ANNOTATIONS_HEAD
+)
+
+_METADATA_TAIL = (
+    PRIMARY_ANNOTATIONS_TAIL
+    + """          <Annotation Term="Org.OData.Capabilities.V1.SearchRestrictions">
             <Record>
               <PropertyValue Property="Searchable" Bool="true" />
               <PropertyValue Property="UnsupportedExpressions">
@@ -408,6 +385,7 @@ _METADATA_TAIL = """                </Collection>
     </Schema>
   </edmx:DataServices>
 </edmx:Edmx>"""
+)
 
 
 def metadata_xml(dataset: Dataset) -> str:

@@ -73,7 +73,7 @@ _HEADER = """<?xml version="1.0" encoding="UTF-8"?>
     </Schema>
 """
 
-_PRIMARY_ANNOTATIONS_HEAD = """          <Annotation Term="Org.OData.Capabilities.V1.ConformanceLevel" EnumMember="Org.OData.Capabilities.V1.ConformanceLevelType/Minimal"/>
+PRIMARY_ANNOTATIONS_HEAD = """          <Annotation Term="Org.OData.Capabilities.V1.ConformanceLevel" EnumMember="Org.OData.Capabilities.V1.ConformanceLevelType/Minimal"/>
           <Annotation Term="Org.OData.Capabilities.V1.BatchSupported" Bool="false"/>
           <Annotation Term="Org.OData.Capabilities.V1.CountRestrictions">
             <Record><PropertyValue Property="Countable" Bool="true"/></Record>
@@ -95,7 +95,7 @@ _PRIMARY_ANNOTATIONS_HEAD = """          <Annotation Term="Org.OData.Capabilitie
                 <Collection>
 """
 
-_PRIMARY_ANNOTATIONS_TAIL = """                </Collection>
+PRIMARY_ANNOTATIONS_TAIL = """                </Collection>
               </PropertyValue>
             </Record>
           </Annotation>
@@ -183,11 +183,11 @@ def metadata_xml(xml_form_id: str, schema: Schema) -> str:
             f'        <EntitySet Name="{_esc(bag.name)}" EntityType="{_esc(fqdn)}.{_esc(bag.name)}">\n'
         )
         if bag.primary:
-            parts.append(_PRIMARY_ANNOTATIONS_HEAD)
+            parts.append(PRIMARY_ANNOTATIONS_HEAD)
             parts.extend(
                 f"                  <PropertyPath>{_esc(p[0])}</PropertyPath>\n" for p in bag.properties
             )
-            parts.append(_PRIMARY_ANNOTATIONS_TAIL)
+            parts.append(PRIMARY_ANNOTATIONS_TAIL)
         parts.append("        </EntitySet>\n")
     parts.append("      </EntityContainer>\n    </Schema>\n  </edmx:DataServices>\n</edmx:Edmx>")
     return "".join(parts)
