@@ -41,6 +41,20 @@ class RegionNames:
     kecamatan: dict[str, str]
 
 
+def _opening(h: Household, times: DeviceTimes, regions: RegionNames) -> dict[str, Any]:
+    """The fields every form opens with: device metadata, the KPM chosen from the entity list and its preload."""
+    return {
+        "start": times.start,
+        "end": times.end,
+        "deviceid": times.device_id,
+        "username": times.username,
+        "kpm": h.entity_name,
+        "id_kpm": h.id_kpm,
+        "pre_nama_pengurus": h.nama_pengurus,
+        "pre_nama_desa": regions.desa[h.desa],
+    }
+
+
 def _yn(flag: bool) -> str:
     return "ya" if flag else "tidak"
 
@@ -153,14 +167,7 @@ def registration_data(
     sources = " ".join(b.sumber_pendapatan)
     assets = " ".join(b.aset_mudah_dijual)
     data: dict[str, Any] = {
-        "start": times.start,
-        "end": times.end,
-        "deviceid": times.device_id,
-        "username": times.username,
-        "kpm": h.entity_name,
-        "id_kpm": h.id_kpm,
-        "pre_nama_pengurus": h.nama_pengurus,
-        "pre_nama_desa": regions.desa[h.desa],
+        **_opening(h, times, regions),
         "pendamping_id": times.username,
         "tanggal_registrasi": reg.isoformat(),
         "nama_pengurus": nama_pengurus,
@@ -252,14 +259,7 @@ def visit_data(h: Household, visit: Visit, times: DeviceTimes, regions: RegionNa
     day = visit.day.isoformat()
     met = visit.met == "ya"
     data: dict[str, Any] = {
-        "start": times.start,
-        "end": times.end,
-        "deviceid": times.device_id,
-        "username": times.username,
-        "kpm": h.entity_name,
-        "id_kpm": h.id_kpm,
-        "pre_nama_pengurus": h.nama_pengurus,
-        "pre_nama_desa": regions.desa[h.desa],
+        **_opening(h, times, regions),
         "pre_ringkasan_anggota": h.summary,
         "pre_kategori": e.kategori,
         "pre_status_graduasi": e.status_graduasi,
@@ -393,14 +393,7 @@ def penyaluran_data(
 ) -> dict[str, Any]:
     """A penyaluran (tranche confirmation) submission."""
     data: dict[str, Any] = {
-        "start": times.start,
-        "end": times.end,
-        "deviceid": times.device_id,
-        "username": times.username,
-        "kpm": h.entity_name,
-        "id_kpm": h.id_kpm,
-        "pre_nama_pengurus": h.nama_pengurus,
-        "pre_nama_desa": regions.desa[h.desa],
+        **_opening(h, times, regions),
         "pendamping_id": times.username,
         "tanggal_konfirmasi": d.confirmed_on.isoformat(),
         "tahun_anggaran": d.year,
