@@ -471,23 +471,7 @@ _PENDAMPING_COUNTS: tuple[str, ...] = (
     "graduasi",
 )
 #: The sort keys ``?sort=`` accepts (anything else sorts by region): what the pendamping table can order by.
-PENDAMPING_SORTS: tuple[str, ...] = (
-    "wilayah",
-    "nama",
-    "id",
-    "kpm",
-    "anak_sekolah",
-    "balita",
-    "ibu_hamil",
-    "lansia",
-    "disabilitas_berat",
-    "dikunjungi_30",
-    "dikunjungi_90",
-    "data_lengkap",
-    "naik_kategori",
-    "graduasi",
-    "layak_graduasi",
-)
+PENDAMPING_SORTS: tuple[str, ...] = ("wilayah", "nama", "id", *_PENDAMPING_COUNTS)
 DEFAULT_PENDAMPING_SORT = "wilayah"
 
 
