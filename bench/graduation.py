@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 TARGET_FULL_S = 20.0
+TARGET_KPM = 50_000  # the size DESIGN.md §8 sets the target for
 
 
 def _engine(url: str):  # type: ignore[no-untyped-def]
@@ -40,11 +41,9 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
 
 def build(url: str, kpm: int, seed: int, folder: str) -> dict[str, Any]:
     """The warehouse at ``kpm`` households, synced and derived (no assessments yet)."""
-    from pydantic import SecretStr
 
     from graduasi.cli.sync import run_once
-    from graduasi.demo import import_official_lists
-    from graduasi.settings import Settings
+    from graduasi.demo import import_official_lists, simulator_settings
     from simulators.central import CentralStore, start_server
     from simulators.synthetic import generate, seed_central
     from warehouse.migrate import upgrade
@@ -62,14 +61,7 @@ def build(url: str, kpm: int, seed: int, folder: str) -> dict[str, Any]:
         load_wilayah(engine)
         load_program_tahap(engine)
         import_official_lists(engine, dataset, Path(folder))
-        settings = Settings(
-            database_url=url,
-            central_url=server.url,
-            central_email=seeded.admin_email,
-            central_password=SecretStr(seeded.admin_password),
-            central_project=seeded.project_id,
-            forms=[],
-        )
+        settings = simulator_settings(url, server.url, seeded)
         results = run_once(settings, engine, show_progress=False, follow=False)
     finally:
         server.stop()
@@ -226,9 +218,14 @@ def main() -> int:
             ("full_2", "full recompute, 2 processes"),
         ):
             s = out[key]["seconds"]
+            verdict = (
+                ("met" if s <= TARGET_FULL_S else "NOT met")
+                if args.kpm == TARGET_KPM
+                else f"judged at {TARGET_KPM:,} KPM only"
+            )
             print(
                 f"  {label}: {s:.1f} s ({s / out['floor']['seconds']:.1f}x the floor; "
-                f"target {TARGET_FULL_S:.0f} s: {'met' if s <= TARGET_FULL_S else 'NOT met'})"
+                f"target {TARGET_FULL_S:.0f} s: {verdict})"
             )
         for key in ("incr_0.1%", "incr_1%"):
             r = out[key]

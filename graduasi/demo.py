@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from graduasi.pipeline import after_sync
 from graduasi.settings import Settings
 from simulators.central import CentralStore, RunningServer, start_server
-from simulators.synthetic import Dataset, generate, seed_central
+from simulators.synthetic import Dataset, SeedResult, generate, seed_central
 from sync.runner import FormRunResult
 from warehouse.db import make_engine, session_factory, write_connection
 from warehouse.decisions import GRADUATION, approve, propose, verify
@@ -137,6 +137,19 @@ def decide_demo_graduations(engine: Engine) -> int:
     return len(chosen)
 
 
+def simulator_settings(database_url: str, central_url: str, seeded: SeedResult, **extra: Any) -> Settings:
+    """Settings that sync every form of a seeded simulator into ``database_url`` as its admin user."""
+    return Settings(
+        database_url=database_url,
+        central_url=central_url,
+        central_email=seeded.admin_email,
+        central_password=SecretStr(seeded.admin_password),
+        central_project=seeded.project_id,
+        forms=[],
+        **extra,
+    )
+
+
 def prepare_demo(
     database_path: Path,
     *,
@@ -156,15 +169,12 @@ def prepare_demo(
     timings["generate"] = time.monotonic() - started
     echo(f"      ODK Central simulator on {server.url} ({timings['generate']:.1f} s)")
     database_url = fresh_sqlite(database_path)
-    settings = Settings(
-        database_url=database_url,
-        central_url=server.url,
-        central_email=seeded.admin_email,
-        central_password=SecretStr(seeded.admin_password),
-        central_project=seeded.project_id,
+    settings = simulator_settings(
+        database_url,
+        server.url,
+        seeded,
         cookie_secure=False,
         secret_key=SecretStr(secrets.token_urlsafe(32)),
-        forms=[],
     )
     engine = make_engine(database_url)
     try:

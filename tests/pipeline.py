@@ -9,11 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from graduasi.cli.sync import run_once
-from graduasi.demo import import_official_lists
+from graduasi.demo import import_official_lists, simulator_settings
 from graduasi.pipeline import AfterSync, after_sync
 from graduasi.settings import Settings
 from simulators.central import CentralStore, start_server
@@ -43,14 +42,7 @@ def synced_pipeline(database_url: str, folder: Path, *, kpm: int = 120, seed: in
     server = start_server(store)
     engine = make_engine(database_url)
     try:
-        settings = Settings(
-            database_url=database_url,
-            central_url=server.url,
-            central_email=seeded.admin_email,
-            central_password=SecretStr(seeded.admin_password),
-            central_project=seeded.project_id,
-            forms=[],
-        )
+        settings = simulator_settings(database_url, server.url, seeded)
         upgrade(engine)
         load_wilayah(engine)
         import_official_lists(engine, dataset, folder / "daftar")
