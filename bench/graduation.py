@@ -62,7 +62,7 @@ def build(url: str, kpm: int, seed: int, folder: str) -> dict[str, Any]:
         load_program_tahap(engine)
         import_official_lists(engine, dataset, Path(folder))
         settings = simulator_settings(url, server.url, seeded)
-        results = run_once(settings, engine, show_progress=False, follow=False)
+        results = run_once(settings, engine, show_progress=False)
     finally:
         server.stop()
         engine.dispose()

@@ -46,7 +46,7 @@ def synced_pipeline(database_url: str, folder: Path, *, kpm: int = 120, seed: in
         upgrade(engine)
         load_wilayah(engine)
         import_official_lists(engine, dataset, folder / "daftar")
-        results = run_once(settings, engine, show_progress=False, follow=False)
+        results = run_once(settings, engine, show_progress=False)
         assert all(r.status == "ok" for r in results), [(r.form_id, r.error) for r in results]
         yield Synced(engine, dataset, store, settings, after_sync(engine))
     finally:

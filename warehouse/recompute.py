@@ -355,10 +355,9 @@ def _drain_batch(
     """
     result = RecomputeResult()
     queue = RecomputeQueue.__table__
-    if number and engine.dialect.name == "postgresql" and number & (number - 1) == 0:
-        with engine.begin() as conn:
-            analyze_as_it_grows(conn, number, STATISTICS_TABLES)
     with engine.connect() as conn:
+        if analyze_as_it_grows(conn, number, STATISTICS_TABLES):
+            conn.commit()  # statistics are transactional: kept only once committed
         stmt = select(queue.c.id_kpm, queue.c.queued_at, queue.c.sejak).order_by(queue.c.id_kpm).limit(batch)
         if after is not None:
             stmt = stmt.where(queue.c.id_kpm > after)

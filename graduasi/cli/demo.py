@@ -44,9 +44,7 @@ def demo(kpm: int, port: int, seed: int) -> None:
     """Simulator with synthetic Banten data -> sync -> SQLite -> admin on http://127.0.0.1:PORT."""
     if not _port_free(port):
         raise click.ClickException(f"port {port} on 127.0.0.1 is in use: stop what runs there or pass --port")
-    env = prepare_demo(
-        DEMO_DB, kpm=kpm, seed=seed, sync=lambda s, e: run_once(s, e, follow=False), echo=click.echo
-    )
+    env = prepare_demo(DEMO_DB, kpm=kpm, seed=seed, sync=run_once, echo=click.echo)
     try:
         for r in env.results:
             rate = f" ({r.fetched / r.seconds:,.0f}/s)" if r.seconds and r.fetched else ""

@@ -73,10 +73,9 @@ def run_once(
     page_size: int | None = None,
     commit_rows: int | None = None,
     show_progress: bool = True,
-    follow: bool = True,
 ) -> list[FormRunResult]:
-    """One pass over every configured form, then carry the changes into the domain tables and, with
-    ``follow``, reassess the KPM they touch and refresh the read models (:func:`graduasi.pipeline.after_sync`).
+    """One pass over every configured form, then carry the changes into the domain tables (reassessment and
+    read models follow in :func:`follow_up`).
 
     Faults named in ``GRADUASI_SYNC_FAULT`` are injected (crash tests only; unset in production).
     """
@@ -122,10 +121,7 @@ def run_once(
                 )
         finally:
             client.close()
-    if follow:
-        follow_up(engine)
-    else:
-        apply_changes(engine)
+    apply_changes(engine)
     return results
 
 
@@ -174,9 +170,7 @@ def run_cmd(page_size: int | None, commit_rows: int | None) -> None:
     _protect_logs(settings)
     engine = _open(settings)
     # a bar on a terminal, a log line every few seconds otherwise (cron, systemd): sync.progress decides
-    results = run_once(
-        settings, engine, page_size=page_size, commit_rows=commit_rows, show_progress=True, follow=False
-    )
+    results = run_once(settings, engine, page_size=page_size, commit_rows=commit_rows, show_progress=True)
     _report(results)
     if not _follow_up_or_explain(engine):
         sys.exit(1)
@@ -234,7 +228,7 @@ def loop_cmd(every: str) -> None:
     while True:
         started = time.monotonic()  # schedules run on the monotonic clock, never the wall clock
         try:
-            _report(run_once(settings, engine, show_progress=True, follow=False))
+            _report(run_once(settings, engine, show_progress=True))
             _follow_up_or_explain(
                 engine, to_log=True
             )  # the next pass tries again: the queues keep what is not done

@@ -43,7 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         folder / "graduasi-demo.db",
         kpm=KPM,
         seed=2019,
-        sync=lambda s, e: run_once(s, e, show_progress=False, follow=False),
+        sync=lambda s, e: run_once(s, e, show_progress=False),
         echo=lambda _m: None,
     )
     try:
