@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL, make_url
 
 from warehouse.db import is_sqlite, sqlite_path
+from warehouse.db import quote_identifier as _q
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +116,6 @@ def digest_rows(rows: Iterable[tuple[Any, ...]]) -> TableDigest:
         h.update(b"\x1e")
         n += 1
     return TableDigest(n, h.hexdigest())
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _sqlite_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:

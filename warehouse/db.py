@@ -81,6 +81,11 @@ def write_connection(engine: Engine) -> Iterator:
         conn.close()
 
 
+def quote_identifier(name: str) -> str:
+    """A table or column name quoted for SQL text (SQLite and PostgreSQL both use double quotes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def analyze_as_it_grows(
     conn: Connection, batch_number: int, tables: Iterable[str], *, every: int | None = None
 ) -> bool:
@@ -99,5 +104,5 @@ def analyze_as_it_grows(
         return False
     if batch_number & (batch_number - 1) and not (every and batch_number % every == 0):
         return False
-    conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{t}"' for t in tables))
+    conn.exec_driver_sql("ANALYZE " + ", ".join(quote_identifier(t) for t in tables))
     return True

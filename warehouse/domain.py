@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, selec
 
 from forms.mapping import load_mapping
 from warehouse.db import analyze_as_it_grows, write_connection
+from warehouse.db import quote_identifier as _q
 from warehouse.formtables import table_name
 from warehouse.models import (
     Anggota,
@@ -110,10 +111,6 @@ IDENTITY_FROM_REGISTRATION = {
 
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from warehouse.db import quote_identifier as _q
 from warehouse.formtables import FormTables
 from warehouse.normalise import Extractor, Problem, clean_text, compile_extractor, root_head
 
@@ -309,10 +310,6 @@ class _Db:
         for i in range(0, len(ids), CHUNK):
             condition, values = self.in_list(_q(column), ids[i : i + CHUNK])
             self.execute(f"DELETE FROM {_q(table)} WHERE {extra}{condition}", [*params, *values])
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 _RAW_COLUMNS = (
