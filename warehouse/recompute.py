@@ -29,6 +29,7 @@ from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, rule
 from warehouse.db import analyze_as_it_grows, write_connection
 from warehouse.domain import DISBURSEMENTS_ONLY, queue_kpm
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
+from warehouse.graduation.records import current_details, natural_reason
 from warehouse.models import Asesmen, Kpm, Penugasan, RecomputeQueue
 from warehouse.models import RuleSet as RuleSetRow
 from warehouse.penyaluran import check_disbursements
@@ -128,6 +129,9 @@ def _same(old: Any, new: dict[str, Any]) -> bool:
         if column == "rasio_gk" and a is not None and b is not None:
             if abs(float(a) - float(b)) > 1e-9:
                 return False
+        elif column == "kriteria_json" and a is not None:
+            if current_details(a) != b:  # a row stored in the older form still counts as the same result
+                return False
         elif a != b:
             return False
     return True
@@ -166,8 +170,7 @@ class StoredAssessment:
     @classmethod
     def from_row(cls, row: Any) -> StoredAssessment:
         details = json.loads(row.kriteria_json or "{}")
-        entries = details.get("kriteria") or []
-        natural = entries[-1][2] if entries else None
+        natural = natural_reason(details)
         return cls(
             tanggal=row.tanggal if isinstance(row.tanggal, date) else date.fromisoformat(str(row.tanggal)),
             jenis=details.get("jenis", ""),

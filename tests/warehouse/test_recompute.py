@@ -3,19 +3,21 @@ affects, and older assessments keep the rule version they were made with."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 
-from forms.rules import load_rule_sets, rules_for_date
+from forms.rules import RuleSet, load_rule_sets, rules_for_date
 from tests.pipeline import Synced, copy_rules, synced_pipeline
 from warehouse import recompute as recompute_module
 from warehouse.db import write_connection
-from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
+from warehouse.graduation import asesmen_values, assess, build_snapshots, compile_rules, status_history
+from warehouse.graduation.records import expand_details
 from warehouse.models import Asesmen, Kpm, Kunjungan, RecomputeQueue
 from warehouse.recompute import RESULT_COLUMNS, RuleVersionChanged, recompute
 
@@ -279,3 +281,49 @@ def test_recompute__from_a_visit_date__same_as_a_full_recompute(synced: Synced) 
     assert all(k[1] >= day for k in changed)
     again = recompute(synced.engine, all_kpm=True)
     assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
+
+
+def older_form(text: str, rules: RuleSet) -> str:
+    """Stored criteria (current form) rewritten as rows stored before the outcome letters hold them."""
+    details = json.loads(text)
+    expanded = expand_details(details, rules)
+    values = dict(zip(compile_rules(rules).meta.compared, details.pop("nilai"), strict=True))
+    reasons = details.pop("alasan")
+    details.pop("hasil")
+    details.pop("alasan_alamiah", None)
+    details["kriteria"] = [[c["kode"], c["hasil"], c.get("alasan")] for c in expanded]
+    details["nilai"] = values
+    details["alasan"] = reasons
+    return json.dumps(details, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_recompute__rows_in_the_older_criteria_form__read_and_kept(synced: Synced) -> None:
+    """Should read assessments stored in the older criteria form: unchanged results stay as stored (no rewrite,
+    no new rule version), and a partial recompute reads the earlier rows for the confirmation window."""
+    by_version = {r.version: r for r in load_rule_sets()}
+    table = Asesmen.__table__
+    with write_connection(synced.engine) as conn:
+        old = [
+            {"b_id": r.id, "text": older_form(r.kriteria_json, by_version[r.rule_version])}
+            for r in conn.execute(select(table.c.id, table.c.kriteria_json, table.c.rule_version))
+        ]
+        conn.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(kriteria_json=bindparam("text")), old
+        )
+    result = recompute(synced.engine, all_kpm=True)
+    assert (result.inserted, result.updated, result.deleted, result.unchanged) == (0, 0, 0, len(old))
+    with synced.engine.connect() as conn:
+        last_visit = conn.execute(
+            select(table.c.id_kpm, func.max(table.c.tanggal))
+            .where(table.c.kunjungan_id.is_not(None))
+            .group_by(table.c.id_kpm)
+        ).all()
+        expected = {k: result_of(v) for k, v in rows(synced).items()}
+    with write_connection(synced.engine) as conn:
+        conn.execute(
+            RecomputeQueue.__table__.insert(),
+            [{"id_kpm": k, "queued_at": datetime(2021, 1, 1), "sejak": day} for k, day in last_visit],
+        )
+    again = recompute(synced.engine)
+    assert again.kpm == len(last_visit) and again.updated == again.inserted == again.deleted == 0
+    assert {k: result_of(v) for k, v in rows(synced).items()} == expected

@@ -33,6 +33,9 @@ TERPENUHI = "terpenuhi"
 TIDAK_TERPENUHI = "tidak_terpenuhi"
 TIDAK_BERLAKU = "tidak_berlaku"
 DATA_KURANG = "data_kurang"
+OUTCOMES = (TERPENUHI, TIDAK_TERPENUHI, TIDAK_BERLAKU, DATA_KURANG)
+#: One letter per outcome, as stored (``asesmen.kriteria_json``, ``hasil``).
+LETTER = {TERPENUHI: "T", TIDAK_TERPENUHI: "F", TIDAK_BERLAKU: "N", DATA_KURANG: "D"}
 
 #: Reason codes the engine adds beside the rules' own (``kode_alasan`` of each criterion).
 SCORE_BELOW_MIN = "SCORE_BELOW_MIN"
@@ -100,6 +103,23 @@ class CriterionResult:
         )
 
 
+def counts_as_met(group: str, outcome: str, na_counts: bool) -> bool:
+    """Whether a criterion's outcome counts in ``skor_graduasi`` (graduation criteria only)."""
+    return group == GRADUASI and (outcome == TERPENUHI or (outcome == TIDAK_BERLAKU and na_counts))
+
+
+def criterion_reason(
+    group: str, outcome: str, na_counts: bool, reason_code: str | None, missing_code: str
+) -> str | None:
+    """The reason code a criterion's outcome gives: a graduation criterion not counted gives its own code (or its
+    missing-data code), the natural exit gives its code when met; a BPS criterion gives none."""
+    if group == GRADUASI and not counts_as_met(group, outcome, na_counts):
+        return missing_code if outcome == DATA_KURANG else reason_code
+    if group == ALAMIAH:
+        return reason_code if outcome == TERPENUHI else missing_code if outcome == DATA_KURANG else None
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Meta:
     """What a compiled rule set knows of each criterion, in order: BPS, graduation, natural exit."""
@@ -112,6 +132,10 @@ class _Meta:
     must: tuple[bool, ...]
     na_counts: tuple[bool, ...]
     index: dict[str, int]
+    #: every indicator the criteria compare, in order of first use (the order of the stored values)
+    compared: tuple[str, ...]
+    #: per criterion, the reason code of each outcome (None: no reason; counted or not a checklist criterion)
+    reason_of: tuple[dict[str, str | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,20 +173,6 @@ class Assessment:
         for i, outcome in enumerate(self.outcomes):
             names = m.indicators[i]
             group = m.groups[i]
-            counted = group == GRADUASI and (
-                outcome == TERPENUHI or (outcome == TIDAK_BERLAKU and m.na_counts[i])
-            )
-            reason = None
-            if group == GRADUASI and not counted:
-                reason = m.missing_codes[i] if outcome == DATA_KURANG else m.reason_codes[i]
-            elif group == ALAMIAH:
-                reason = (
-                    m.reason_codes[i]
-                    if outcome == TERPENUHI
-                    else m.missing_codes[i]
-                    if outcome == DATA_KURANG
-                    else None
-                )
             out.append(
                 CriterionResult(
                     m.codes[i],
@@ -170,9 +180,9 @@ class Assessment:
                     outcome,
                     names,
                     tuple(values[n] for n in names),
-                    reason,
+                    m.reason_of[i][outcome],
                     m.must[i],
-                    counted,
+                    counts_as_met(group, outcome, m.na_counts[i]),
                 )
             )
         return tuple(out)
@@ -225,6 +235,16 @@ def compile_rules(rules: RuleSet) -> _Compiled:
         must=tuple(c.code in must for c in criteria),
         na_counts=tuple(c.na_counts_as_met for c in criteria),
         index={c.code: i for i, c in enumerate(criteria)},
+        compared=tuple(dict.fromkeys(x.indicator for c in criteria for x in c.conditions)),
+        reason_of=tuple(
+            {
+                outcome: criterion_reason(
+                    group, outcome, c.na_counts_as_met, c.reason_code, missing_reason(c.code)
+                )
+                for outcome in OUTCOMES
+            }
+            for c, group in zip(criteria, groups, strict=True)
+        ),
     )
     bands = tuple(sorted(rules.categories, key=lambda b: b.rank))
     top = max((b.bps_max for b in bands), default=0)

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from forms.rules import RuleSet
-from warehouse.graduation.engine import Assessment, CriterionResult
+from warehouse.graduation.engine import LETTER, Assessment, CriterionResult, compile_rules, counts_as_met
 from warehouse.graduation.household import KpmSnapshot
 from warehouse.graduation.indicators import NA
 from warehouse.graduation.status import GraduationStatus
@@ -40,40 +40,30 @@ def criterion_to_dict(result: CriterionResult) -> dict[str, Any]:
     return out
 
 
-def _plain_value(v: Any) -> Any:
-    return "tidak_berlaku" if v is NA else round(v, 6) if type(v) is float else v
+OUTCOME = {letter: outcome for outcome, letter in LETTER.items()}
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_FLOAT = float
 
 
-def _reason(m: Any, i: int, outcome: str) -> str | None:
-    group = m.groups[i]
-    if group == "graduasi":
-        counted = outcome == "terpenuhi" or (outcome == "tidak_berlaku" and m.na_counts[i])
-        if counted:
-            return None
-        return m.missing_codes[i] if outcome == "data_kurang" else m.reason_codes[i]
-    if group == "alamiah":
-        return (
-            m.reason_codes[i]
-            if outcome == "terpenuhi"
-            else m.missing_codes[i]
-            if outcome == "data_kurang"
-            else None
-        )
-    return None
+def _plain_values(values: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
+    out = [values[n] for n in names]
+    for i, v in enumerate(out):
+        if v.__class__ is _FLOAT:
+            out[i] = round(v, 6)
+        elif v is NA:
+            out[i] = "tidak_berlaku"
+    return out
 
 
 def assessment_details(assessment: Assessment) -> dict[str, Any]:
     """What ``asesmen.kriteria_json`` holds, compactly: both category rules, the score bounds, the checklist, the
-    natural exit, one ``[code, outcome, reason code]`` per criterion in the rule set's order, and the value of every
-    indicator the criteria compared (``nilai``). Which indicators, group and must-pass flag belong to a criterion
-    is in the stored rule version; :func:`expand_details` puts them back together for a reader."""
-    m, values = assessment.meta, assessment.indicator_values
-    used: dict[str, Any] = {}
-    for names in m.indicators:
-        for name in names:
-            if name not in used:
-                used[name] = _plain_value(values[name])
-    return {
+    natural exit, one outcome letter per criterion in the rule set's order (``hasil``: T met, F not met,
+    N not applicable, D insufficient data), the value of every indicator the criteria compared in the order the
+    rule set first compares them (``nilai``), the assessment's reason codes and the natural exit's (when it
+    has one). Codes, groups, indicators, must-pass flags and per-criterion reason codes follow from the stored
+    rule version; :func:`expand_details` puts them back together for a reader."""
+    m = assessment.meta
+    details: dict[str, Any] = {
         "kategori": assessment.kategori,
         "kategori_bps": assessment.kategori_bps,
         "kategori_pendapatan": assessment.kategori_pendapatan,
@@ -84,31 +74,65 @@ def assessment_details(assessment: Assessment) -> dict[str, Any]:
         "alamiah": assessment.alamiah,
         "kontak": assessment.kontak,
         "jenis": assessment.jenis,
-        "kriteria": [
-            [m.codes[i], outcome, _reason(m, i, outcome)] for i, outcome in enumerate(assessment.outcomes)
-        ],
-        "nilai": used,
+        "hasil": "".join([LETTER[o] for o in assessment.outcomes]),
+        "nilai": _plain_values(assessment.indicator_values, m.compared),
         "alasan": list(assessment.reasons),
     }
+    natural = m.reason_of[-1][assessment.alamiah]
+    if natural:
+        details["alasan_alamiah"] = natural
+    return details
+
+
+def current_details(text: str) -> str:
+    """Stored criteria in the current compact form: older rows (``kriteria``: ``[code, outcome, reason]`` per
+    criterion, ``nilai`` by name) are rewritten, the current form is returned as is. The result equals what
+    :func:`criteria_json` gives for the same assessment, so an old row with an unchanged result compares equal."""
+    if '"kriteria":' not in text:
+        return text
+    details = json.loads(text)
+    entries = details.pop("kriteria", None)
+    if not isinstance(entries, list):
+        return text
+    natural = natural_reason({"kriteria": entries})
+    values = details.pop("nilai", {})
+    reasons = details.pop("alasan", [])
+    details["hasil"] = "".join([LETTER[outcome] for _code, outcome, _reason in entries])
+    details["nilai"] = list(values.values())
+    details["alasan"] = reasons
+    if natural:
+        details["alasan_alamiah"] = natural
+    return _ENCODE(details)
+
+
+def natural_reason(details: dict[str, Any]) -> str | None:
+    """The natural exit's reason code from stored details (either form)."""
+    if "hasil" in details:
+        return details.get("alasan_alamiah")
+    entries = details.get("kriteria") or []
+    return entries[-1][2] if entries else None
 
 
 def expand_details(details: dict[str, Any], rules: RuleSet) -> list[dict[str, Any]]:
     """One readable dict per criterion (as :func:`criterion_to_dict` gives) from stored details and the rule
-    version they were made with: code, group, outcome, compared values, reason, must-pass, counted, missing data."""
-    by_code = {
-        c.code: (group, c)
-        for group, items in (
-            ("bps", rules.bps),
-            ("graduasi", rules.graduation),
-            ("alamiah", (rules.natural_exit,)),
-        )
-        for c in items
-    }
-    values = details.get("nilai", {})
+    version they were made with: code, group, outcome, compared values, reason, must-pass, counted, missing data.
+    Reads the current compact form and the older one (a ``[code, outcome, reason]`` list, values by name)."""
+    meta = compile_rules(rules).meta
+    if "hasil" in details:
+        entries = [
+            (code, outcome, meta.reason_of[i][outcome])
+            for i, (code, outcome) in enumerate(
+                zip(meta.codes, (OUTCOME[x] for x in details["hasil"]), strict=True)
+            )
+        ]
+        values = dict(zip(meta.compared, details.get("nilai", ()), strict=True))
+    else:
+        entries = details.get("kriteria", ())
+        values = details.get("nilai", {})
     out = []
-    for code, outcome, reason in details.get("kriteria", ()):
-        group, criterion = by_code[code]
-        names = [cond.indicator for cond in criterion.conditions]
+    for code, outcome, reason in entries:
+        i = meta.index[code]
+        group, names = meta.groups[i], meta.indicators[i]
         item: dict[str, Any] = {
             "kode": code,
             "kelompok": group,
@@ -117,12 +141,10 @@ def expand_details(details: dict[str, Any], rules: RuleSet) -> list[dict[str, An
         }
         if reason:
             item["alasan"] = reason
-        if code in rules.rule.must_pass:
+        if meta.must[i]:
             item["wajib"] = True
         if group == "graduasi":
-            item["dihitung"] = outcome == "terpenuhi" or (
-                outcome == "tidak_berlaku" and criterion.na_counts_as_met
-            )
+            item["dihitung"] = counts_as_met(group, outcome, meta.na_counts[i])
         missing = [n for n in names if values.get(n) is None]
         if missing:
             item["data_kurang"] = missing
@@ -132,7 +154,7 @@ def expand_details(details: dict[str, Any], rules: RuleSet) -> list[dict[str, An
 
 def criteria_json(assessment: Assessment) -> str:
     """``asesmen.kriteria_json``: :func:`assessment_details` as compact JSON."""
-    return json.dumps(assessment_details(assessment), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(assessment_details(assessment))
 
 
 def asesmen_values(
