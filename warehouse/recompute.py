@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -23,9 +24,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Engine, func, select
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
+from warehouse.bulk import delete_rows, insert_rows, update_rows
 from warehouse.db import analyze_as_it_grows, write_connection
 from warehouse.domain import DISBURSEMENTS_ONLY, queue_kpm
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
@@ -295,30 +297,27 @@ def _last_visit(rows: dict[date, Any]) -> date | None:
     return max(visits) if visits else None
 
 
+#: The columns of an ``asesmen`` row as the recompute writes it.
+WRITTEN_COLUMNS = ("id_kpm", "tanggal", "rule_version", "input_json", *RESULT_COLUMNS, "computed_at")
+_WRITTEN = operator.itemgetter(*WRITTEN_COLUMNS)
+_LATEST = ("kategori", "status_graduasi", "tanggal_kunjungan_terakhir")
+
+
 def apply_plan(conn: Connection, ids: Sequence[str], plan: _Planned, result: RecomputeResult) -> None:
     """Write a batch's planned rows, the KPM's latest result and its disbursement problems."""
     a = Asesmen.__table__
-    kpm = Kpm.__table__
     if plan.deletes:
-        conn.execute(delete(a).where(a.c.id.in_(plan.deletes)))
-    if plan.updates:
-        columns = list(plan.updates[0][1])
-        conn.execute(
-            update(a).where(a.c.id == bindparam("b_id")).values({c: bindparam(c) for c in columns}),
-            [{"b_id": row_id, **values} for row_id, values in plan.updates],
-        )
-    if plan.inserts:
-        conn.execute(a.insert(), plan.inserts)
-    blank = {"kategori": None, "status_graduasi": None, "tanggal_kunjungan_terakhir": None}
-    conn.execute(
-        update(kpm)
-        .where(kpm.c.id_kpm == bindparam("b_key"))
-        .values(
-            kategori=bindparam("kategori"),
-            status_graduasi=bindparam("status_graduasi"),
-            tanggal_kunjungan_terakhir=bindparam("tanggal_kunjungan_terakhir"),
-        ),
-        [{"b_key": k, **plan.latest.get(k, blank)} for k in ids],
+        delete_rows(conn, a, ("id",), [(row_id,) for row_id in plan.deletes])
+    update_rows(conn, a, ("id",), WRITTEN_COLUMNS, [(*_WRITTEN(v), row_id) for row_id, v in plan.updates])
+    insert_rows(conn, a, WRITTEN_COLUMNS, [_WRITTEN(v) for v in plan.inserts])
+    blank = (None, None, None)
+    latest = plan.latest
+    update_rows(
+        conn,
+        Kpm.__table__,
+        ("id_kpm",),
+        _LATEST,
+        [(*(latest[k][c] for c in _LATEST), k) if k in latest else (*blank, k) for k in ids],
     )
     check_disbursements(conn, ids)
     result.kpm += len(ids)
@@ -374,12 +373,7 @@ def _drain_batch(
         plan = plan_kpm(conn, ids, rule_sets, _utcnow(), since)
     with write_connection(engine) as conn:
         apply_plan(conn, ids, plan, result)
-        conn.execute(
-            delete(queue).where(
-                queue.c.id_kpm == bindparam("b_key"), queue.c.queued_at == bindparam("b_mark")
-            ),
-            [{"b_key": m.id_kpm, "b_mark": m.queued_at} for m in marks],
-        )
+        delete_rows(conn, queue, ("id_kpm", "queued_at"), [(m.id_kpm, m.queued_at) for m in marks])
     return result, ids[-1]
 
 
