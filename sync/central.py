@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -84,6 +84,25 @@ class Page:
     count: int | None = None
     texts: list[str] | None = None
     date: str | None = None  # the server's Date header
+    prepared: Any = (
+        None  # the rows prepared for the loader (a warehouse.prepare.PreparedPage), if a parser did
+    )
+
+
+class PageParser(Protocol):
+    """Turns a page's bytes into a document (e.g. :class:`sync.pageworker.PageWorker`)."""
+
+    @property
+    def offloaded(self) -> bool:
+        """Whether pages are decoded in another process (then :meth:`submit` may be called)."""
+
+    def submit(self, raw: bytes) -> Any:
+        """Hand a page to the other process and wait for its answer, left for :meth:`parse` to open (called in
+        the prefetch thread, which must hold the GIL as little as possible)."""
+
+    def parse(self, raw: Any) -> ParsedDocument:
+        """Decode a page (its bytes, or what :meth:`submit` returned); raises :class:`UpstreamMalformed` for a
+        body that is not a whole document."""
 
 
 @dataclass(slots=True)
@@ -153,7 +172,10 @@ def _raw_bytes(content: bytes) -> bytes:
 
 def _parse_page(raw: bytes) -> ParsedDocument:
     """A page of an OData table: a ``value`` list and, if any, a string ``@odata.nextLink``."""
-    doc = parse_document(raw)
+    return _checked_page(parse_document(raw))
+
+
+def _checked_page(doc: ParsedDocument) -> ParsedDocument:
     if not doc.has_value:
         raise UpstreamMalformed("expected an OData document with a 'value' list")
     link = doc.members.get("@odata.nextLink")
@@ -460,23 +482,35 @@ class CentralClient:
         table: str = "Submissions",
         *,
         prefetch: bool | None = None,
+        parser: PageParser | None = None,
     ) -> Iterator[Page]:
         """Every page of an OData table, following ``@odata.nextLink`` (never ``$skip``).
 
         With prefetch the next page's bytes are requested as soon as a page arrives, by a thread that only
-        waits on the network, so the server works while the caller loads; the caller decodes. (Decoding in that
-        thread would hold the GIL against the caller's database writes, which release and retake it per row.)
-        An error on that page surfaces when the caller asks for it, exactly as without prefetch.
+        waits on the network, so the server works while the caller loads; the caller decodes — unless the
+        parser decodes in another process, then the thread hands the bytes over and waits for the document.
+        (Decoding in that thread would hold the GIL against the caller's database writes, which release and
+        retake it per row.) An error on that page surfaces when the caller asks for it, exactly as without
+        prefetch.
+
+        :param parser: decodes pages (default: :func:`sync.odata.parse_document`, rows not prepared).
         """
         path = self._svc(form_id, table)
         seen: set[str] = set()
+        parse_page = _parse_page if parser is None else lambda raw: _checked_page(parser.parse(raw))
 
         def fetch(target: str, query: dict[str, Any] | None, malformed: int = 0) -> Page:
-            return self._page(self.get(target, query, parse=_parse_page, malformed=malformed), path)
+            return self._page(self.get(target, query, parse=parse_page, malformed=malformed), path)
+
+        def ahead(target: str) -> Reply:
+            reply = self.get(target, None, parse=_raw_bytes)
+            if parser is not None and parser.offloaded:
+                reply.body = parser.submit(reply.body)
+            return reply
 
         def decode(reply: Reply, target: str) -> Page:
             try:
-                reply.body = _parse_page(reply.body)
+                reply.body = parse_page(reply.body)
             except UpstreamMalformed as exc:
                 log.info("%s: %s; asking again", path, exc)
                 return fetch(target, None, malformed=1)
@@ -509,7 +543,7 @@ class CentralClient:
             while True:
                 target = follow(page)
                 if target is not None:
-                    pending = pool.submit(self.get, target, None, parse=_raw_bytes)
+                    pending = pool.submit(ahead, target)
                 yield page
                 if target is None or pending is None:
                     return
@@ -536,6 +570,7 @@ class CentralClient:
             count=count if isinstance(count, int) and not isinstance(count, bool) else None,
             texts=doc.texts,
             date=reply.headers.get("Date"),
+            prepared=doc.prepared,
         )
 
     @staticmethod

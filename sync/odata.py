@@ -28,6 +28,9 @@ class ParsedDocument:
     texts: list[str] = field(default_factory=list)
     members: dict[str, Any] = field(default_factory=dict)
     has_value: bool = False  # a ``value`` array was present
+    #: The rows prepared for the loader (a :class:`warehouse.prepare.PreparedPage`), when a page worker made
+    #: them; ``rows`` then holds one prepared record per row instead of the decoded row.
+    prepared: Any = None
 
 
 def _skip(text: str, pos: int) -> int:
@@ -46,12 +49,15 @@ def parse_document(
     *,
     keep_texts: bool = True,
     on_row: Callable[[Any], Any] | None = None,
+    on_row_text: Callable[[Any, str], Any] | None = None,
 ) -> ParsedDocument:
     """Decode an OData document, keeping the text of each ``value`` row.
 
     :param keep_texts: record each row's verbatim text (``texts[i]`` belongs to ``rows[i]``).
     :param on_row: transform each row as it is decoded (e.g. keep only its ``__id``), so a long id list never
         holds a dict per row.
+    :param on_row_text: the same with the row's verbatim text as second argument (``texts`` stays empty), so
+        a page can be prepared row by row without holding every decoded row.
     :raises UpstreamMalformed: when the body is not one complete JSON object (a cut body, a wrong shape).
     """
     try:
@@ -73,7 +79,7 @@ def parse_document(
                 pos = _expect(text, pos, ":", what)
                 pos = _skip(text, pos)
                 if key == "value" and text[pos : pos + 1] == "[":
-                    pos = _rows(text, pos + 1, doc, keep_texts, on_row)
+                    pos = _rows(text, pos + 1, doc, keep_texts, on_row, on_row_text)
                 else:
                     doc.members[key], pos = _DECODER.raw_decode(text, pos)
                 pos = _skip(text, pos)
@@ -90,7 +96,14 @@ def parse_document(
     return doc
 
 
-def _rows(text: str, pos: int, doc: ParsedDocument, keep: bool, on_row: Callable[[Any], Any] | None) -> int:
+def _rows(
+    text: str,
+    pos: int,
+    doc: ParsedDocument,
+    keep: bool,
+    on_row: Callable[[Any], Any] | None,
+    on_row_text: Callable[[Any, str], Any] | None,
+) -> int:
     decode = _DECODER.raw_decode
     rows, texts = doc.rows, doc.texts
     pos = _skip(text, pos)
@@ -100,9 +113,13 @@ def _rows(text: str, pos: int, doc: ParsedDocument, keep: bool, on_row: Callable
     while True:
         start = pos
         row, pos = decode(text, pos)
-        rows.append(row if on_row is None else on_row(row))
-        if keep:
-            texts.append(text[start:pos])
+        if on_row_text is not None:
+            rows.append(on_row_text(row, text[start:pos]))
+            del row
+        else:
+            rows.append(row if on_row is None else on_row(row))
+            if keep:
+                texts.append(text[start:pos])
         if text[pos : pos + 1] == ",":  # the common case: rows back to back
             pos += 1
             if text[pos : pos + 1] not in ("{", "[", '"'):

@@ -45,10 +45,18 @@ from sync.errors import (
     SyncError,
 )
 from sync.lock import LockBusy, form_lock
+from sync.pageworker import PageWorker
 from sync.progress import Progress
 from warehouse.db import write_connection
 from warehouse.formtables import FormTables, SourceField, ensure_form_tables
-from warehouse.loader import PageResult, load_central_page, max_time, refresh_statistics
+from warehouse.loader import (
+    PageResult,
+    load_central_page,
+    load_prepared_page,
+    max_time,
+    page_extractor,
+    refresh_statistics,
+)
 from warehouse.models import ChangeQueue, DataQualityIssue, Submission, SyncRun, SyncState
 
 log = logging.getLogger(__name__)
@@ -72,6 +80,9 @@ SQLITE_CACHE_KIB = 16_384
 #: database, so checkpointing every few pages instead of at every commit writes each index page once, not
 #: once per commit. The run ends with a passive checkpoint.
 SQLITE_WAL_AUTOCHECKPOINT = 16_384
+#: A sweep of more rows than this prepares its pages in a second process (:mod:`sync.pageworker`), so decoding
+#: and writing overlap; below it, starting that process costs more than it saves.
+OFFLOAD_FROM_ROWS = 4_000
 
 Hook = Callable[[int, Connection], None]
 Faults = Callable[[str, int], None]
@@ -350,12 +361,15 @@ def sync_central_form(
     faults: Faults | None = None,
     commit_rows: int | None = None,
     commit_seconds: float = DEFAULT_COMMIT_SECONDS,
+    offload_from: int = OFFLOAD_FROM_ROWS,
 ) -> FormRunResult:
     """Pull one Central form into the warehouse; never raises for a sync failure (the result says it).
 
     :param commit_rows: rows per write transaction (whole pages; default 10,000, or one page per transaction
         when a ``page_hook`` is given, so that it sees every page's own transaction).
     :param commit_seconds: commit earlier when a transaction has been open this long.
+    :param offload_from: prepare pages in a second process when a sweep has more rows than this (and at least
+        two more pages); see :mod:`sync.pageworker`.
     :param page_hook: called with (page number, connection) inside the page's transaction before commit.
     :param faults: called as ``faults(point, page)`` at each fault point (see :mod:`sync.faults`); only the
         fault-injection tests pass one.
@@ -368,6 +382,7 @@ def sync_central_form(
             run = _Run(engine, client, form_id, page_size, overlap, show_progress, page_hook, faults)
             run.commit_rows = commit_rows or (page_size if page_hook is not None else DEFAULT_COMMIT_ROWS)
             run.commit_seconds = commit_seconds
+            run.offload_from = offload_from
             return run.execute(started, requests_before)
     except LockBusy as exc:
         log.warning("%s", exc)
@@ -402,6 +417,7 @@ class _Run:
         self.run_id = 0
         self.commit_rows = DEFAULT_COMMIT_ROWS
         self.commit_seconds = DEFAULT_COMMIT_SECONDS
+        self.offload_from = OFFLOAD_FROM_ROWS
         self.newest_loaded: str | None = None
 
     def requests(self) -> int:
@@ -529,12 +545,14 @@ class _Run:
         """Page through every row changed since the cursor; returns the cursor committed with the last page."""
         params: dict[str, object] = {"$expand": "*", "$top": self.page_size, "$count": "true"}
         params["$filter"] = incremental_filter(cursor, self.overlap) if cursor else FULL_FILTER
+        extractor = page_extractor(tables, self.engine.dialect.name == "postgresql")
         for attempt in range(MAX_SWEEP_RESTARTS + 1):
             sweep = _Sweep(cursor, began)
-            with _Batch(self) as batch:
-                for in_sweep, page in _committing_on_upstream_error(
-                    enumerate(self.client.pages(self.form_id, params), start=1), batch, sweep
-                ):
+            with _Batch(self) as batch, PageWorker(extractor) as worker:
+                pages = self.client.pages(self.form_id, params, parser=worker)
+                for in_sweep, page in _committing_on_upstream_error(enumerate(pages, start=1), batch, sweep):
+                    if in_sweep == 1 and self._long(page):
+                        worker.start()
                     if not page.rows and in_sweep > 1:
                         # a nextLink led to nothing: the $skiptoken anchor was purged (central#608): keep what
                         # was loaded, and start the sweep again
@@ -559,6 +577,16 @@ class _Run:
         raise PaginationLost(
             f"{self.source}:{self.form_id}: pages kept ending early after {MAX_SWEEP_RESTARTS} restarts of the "
             "sweep; the cursor did not move, the next run tries again"
+        )
+
+    def _long(self, page: Page) -> bool:
+        """Whether the sweep this page begins is long enough to prepare its pages in a second process."""
+        count = page.count
+        return (
+            page.next_link is not None
+            and count is not None
+            and count > self.offload_from
+            and count > 2 * max(len(page.rows), 1)
         )
 
     # --- reconciliation ------------------------------------------------------------------------------------------
@@ -677,9 +705,14 @@ class _Batch:
         conn = self.conn if self.conn is not None else self._open()
         with _storage_errors():
             run.faults("upsert", number)
-            loaded = load_central_page(
-                conn, tables, page.rows, run_id=run.run_id, fetched_at=utcnow(), texts=page.texts
-            )
+            if page.prepared is not None:
+                loaded = load_prepared_page(
+                    conn, tables, page.prepared, run_id=run.run_id, fetched_at=utcnow()
+                )
+            else:
+                loaded = load_central_page(
+                    conn, tables, page.rows, run_id=run.run_id, fetched_at=utcnow(), texts=page.texts
+                )
         self.totals.add(loaded)
         run.newest_loaded = max_time(run.newest_loaded, loaded.max_server_time)
         if sweep is not None:

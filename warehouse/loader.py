@@ -11,7 +11,6 @@ text is the server's own (no second encoding), and rows go to the database as tu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import operator
@@ -24,31 +23,30 @@ from sqlalchemy import Connection
 
 from warehouse.db import quote_identifier as _q
 from warehouse.formtables import FormTables
-from warehouse.normalise import Extractor, Problem, clean_text, compile_extractor, root_head
+from warehouse.normalise import Extractor, Problem, clean_text, compile_extractor
+from warehouse.prepare import (
+    ENDS,
+    FAILED,
+    INSTANCE_ID,
+    INSTANCE_OK,
+    LOGICAL_ID,
+    NEWEST,
+    PAYLOAD,
+    PROBLEMS,
+    RANK,
+    SHA,
+    SYSTEM,
+    SYSTEM_NAMES,
+    SYSTEM_TEXT,
+    PreparedPage,
+    prepare_rows,
+)
 
 log = logging.getLogger(__name__)
 
 CHUNK = 500
 #: Ids kept in :attr:`PageResult.changed_ids` at most (the count is always exact).
 MAX_CHANGED_IDS = 10_000
-_SYSTEM_KEY = '"__system":'
-_DECODER = json.JSONDecoder()
-
-#: ``__system`` key -> (submission column, kind, max length) for the current row.
-_SYSTEM_COLUMNS: tuple[tuple[str, str, str, int], ...] = (
-    ("submissionDate", "submission_date", "str", 40),
-    ("updatedAt", "updated_at", "str", 40),
-    ("deletedAt", "deleted_at", "str", 40),
-    ("reviewState", "review_state", "str", 32),
-    ("edits", "edits", "int", 0),
-    ("submitterId", "submitter_id", "str", 64),
-    ("submitterName", "submitter_name", "str", 256),
-    ("deviceId", "device_id", "str", 128),
-    ("attachmentsPresent", "attachments_present", "int", 0),
-    ("attachmentsExpected", "attachments_expected", "int", 0),
-    ("formVersion", "form_version", "str", 64),
-)
-SYSTEM_NAMES = tuple(c for _k, c, _t, _n in _SYSTEM_COLUMNS)
 #: Columns whose change without a new version (review, delete, restore, attachments) updates the current row.
 _COMPARED = (
     "updated_at",
@@ -129,42 +127,6 @@ def max_time(a: str | None, b: str | None) -> str | None:
     return a if a >= b else b
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-def split_system(row_text: str | None, row: dict[str, Any]) -> tuple[str, str]:
-    """A row's verbatim text minus its ``__system`` member, and that member's text (kept apart: it changes
-    without a new version).
-
-    ``"__system":`` cannot occur inside a string value (its quotes would be escaped there), so its first
-    occurrence is the member; its end is found by decoding the object that follows. Without a text, or when
-    the text does not have that shape, both are encoded again from the decoded row.
-    """
-    if row_text is not None:
-        at = row_text.find(_SYSTEM_KEY)
-        if at > 0:
-            start = at + len(_SYSTEM_KEY)
-            while row_text[start : start + 1] in (" ", "\n", "\r", "\t"):
-                start += 1
-            try:
-                _value, end = _DECODER.raw_decode(row_text, start)
-            except json.JSONDecodeError:
-                end = -1
-            if end > 0:
-                system = row_text[start:end]
-                before, after = row_text[:at].rstrip(), row_text[end:].lstrip()
-                if before.endswith(","):
-                    return before[:-1] + after, system
-                if after.startswith(","):
-                    return before + after[1:], system
-                return before + after, system
-        elif "__system" not in row:
-            return row_text, "null"
-    data = {k: v for k, v in row.items() if k != "__system" and not k.endswith("@odata.navigationLink")}
-    return _dumps(data), _dumps(row.get("__system"))
-
-
 def _strip_nulls(value: Any) -> Any:
     if isinstance(value, dict):
         return {
@@ -182,61 +144,6 @@ def same_content(stored_payload: str, new_payload: str) -> bool:
         return _strip_nulls(json.loads(stored_payload)) == _strip_nulls(json.loads(new_payload))
     except ValueError:
         return False
-
-
-def _system_values(system: Any) -> tuple[Any, ...]:
-    """The ``submission`` columns of :data:`SYSTEM_NAMES` from ``__system``, made to fit their columns."""
-    if system.__class__ is not dict:
-        system = {}
-    get = system.get
-    values = (
-        get("submissionDate"),
-        get("updatedAt"),
-        get("deletedAt"),
-        get("reviewState"),
-        get("edits"),
-        get("submitterId"),
-        get("submitterName"),
-        get("deviceId"),
-        get("attachmentsPresent"),
-        get("attachmentsExpected"),
-        get("formVersion"),
-    )
-    # the usual case, checked in one pass: short ASCII strings (or null) and small ints, as Central sends them
-    for at in _TEXT_AT:
-        v = values[at]
-        if v is not None and (v.__class__ is not str or len(v) > 32 or not v.isascii() or "\x00" in v):
-            return _fit_system(values)
-    for at in _INT_AT:
-        v = values[at]
-        if v.__class__ is not int or not 0 <= v < 2**31:
-            return _fit_system(values)
-    return values
-
-
-_TEXT_AT = tuple(i for i, (_k, _c, kind, _n) in enumerate(_SYSTEM_COLUMNS) if kind == "str")
-_INT_AT = tuple(i for i, (_k, _c, kind, _n) in enumerate(_SYSTEM_COLUMNS) if kind == "int")
-
-
-def _fit_system(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    out: list[Any] = []
-    for value, (key, _column, kind, limit) in zip(values, _SYSTEM_COLUMNS, strict=True):
-        if value is None:
-            out.append(0 if key == "edits" else None)
-        elif kind == "int":
-            if value.__class__ is not int:
-                try:
-                    value = int(value)
-                except (TypeError, ValueError, OverflowError):
-                    value = None
-            out.append(value if value is None or -(2**31) <= value < 2**31 else None)
-        else:
-            if value.__class__ is not str:
-                value = str(value)
-            if len(value) > limit or not value.isascii() or "\x00" in value:
-                value = clean_text(value)[:limit]
-            out.append(value)
-    return tuple(out)
 
 
 @dataclass(slots=True)
@@ -376,28 +283,53 @@ def load_central_page(
     :param texts: the verbatim JSON text of each row (``texts[i]`` is ``rows[i]``), stored as the raw version;
         without it the rows are encoded again.
     """
+    extractor = page_extractor(tables, conn.dialect.name == "postgresql")
+    prepared = prepare_rows(extractor, rows, texts)
+    return load_prepared_page(conn, tables, prepared, run_id=run_id, fetched_at=fetched_at)
+
+
+def page_extractor(tables: FormTables, pg: bool) -> Extractor:
+    """The extractor that prepares this form's pages for a database (dates as text on SQLite)."""
+    return _extractor(tables, pg)
+
+
+def load_prepared_page(
+    conn: Connection,
+    tables: FormTables,
+    page: PreparedPage,
+    *,
+    run_id: int | None,
+    fetched_at: datetime,
+) -> PageResult:
+    """Load one prepared page (:func:`warehouse.prepare.prepare_rows` with :func:`page_extractor`'s extractor)
+    for one form, in the caller's transaction."""
     db = _Db(conn)
     pg = db.pg
     extractor = _extractor(tables, pg)
     source, form_id = tables.source, tables.form_id
-    result = PageResult(fetched=len(rows))
+    records = page.records
+    result = PageResult(fetched=len(records))
     stamp = _stamp(fetched_at, pg)
 
     # --- 1. one candidate per logical id; rows without a usable id are quarantined ----------------------------
     by_id: dict[str, int] = {}
     extra_versions: list[int] = []  # older versions of an id that appears twice in the page (kept raw)
-    quarantined: list[tuple[int, str]] = []
-    for index, row in enumerate(rows):
-        logical_id = row.get("__id") if isinstance(row, dict) else None
-        if not isinstance(logical_id, str) or not logical_id or len(logical_id) > 128:
-            quarantined.append((index, "row without a usable __id"))
+    quarantined: list[tuple[str, str]] = []
+    max_seen = result.max_server_time
+    for index, rec in enumerate(records):
+        logical_id = rec[LOGICAL_ID]
+        if logical_id is None:
+            quarantined.append((rec[1], rec[2]))
             continue
+        newest = rec[NEWEST]
+        if newest is not None and (max_seen is None or newest > max_seen):
+            max_seen = newest
         seen = by_id.get(logical_id)
         if seen is None:
             by_id[logical_id] = index
             continue
         result.unchanged += 1  # the same submission twice in one page: one counts, the newer version wins
-        if _version_rank(row) > _version_rank(rows[seen]):
+        if rec[RANK] > records[seen][RANK]:
             by_id[logical_id] = index
             extra_versions.append(seen)
         else:
@@ -422,34 +354,19 @@ def load_central_page(
     data_updates: list[tuple[Any, ...]] = []
     system_updates: list[tuple[Any, ...]] = []
     sha_updates: list[tuple[Any, ...]] = []
-    outs: dict[str, list[tuple[Any, ...]]] = {rp: [] for rp in tables.tables}
+    typed_from: list[int] = []  # the records whose typed rows are written
     replace_ids: list[str] = []
     problems: list[tuple[str | None, Problem]] = []
     changed: list[str] = []
-    conflicts: list[tuple[str, str, str, str, tuple[Any, ...], str]] = []
-    extract = extractor.extract
-    max_seen = result.max_server_time
+    conflicts: list[tuple[str, tuple[Any, ...]]] = []
 
     for logical_id, index in by_id.items():
-        row = rows[index]
-        system = row.get("__system")
-        if not isinstance(system, dict):
-            system = {}
-        for key in ("submissionDate", "updatedAt", "deletedAt"):
-            stamp_value = system.get(key)
-            if stamp_value.__class__ is str and (max_seen is None or stamp_value > max_seen):
-                max_seen = stamp_value
-        meta = row.get("meta")
-        instance_id = meta.get("instanceID") if meta.__class__ is dict else None
-        if instance_id.__class__ is not str or not instance_id or len(instance_id) > 128:
-            instance_id = logical_id
-        sysvals = _system_values(system)
-        payload, system_text = split_system(texts[index] if texts is not None else None, row)
-        sha = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+        rec = records[index]
+        instance_id, sysvals, sha = rec[INSTANCE_ID], rec[SYSTEM], rec[SHA]
         old = existing.get(logical_id)
         if old is not None and old.instance_id == instance_id:
             if old.sha != sha:
-                conflicts.append((logical_id, instance_id, payload, sha, sysvals, system_text))
+                conflicts.append((logical_id, rec))
                 continue
             if all(old.system[i] == sysvals[i] for i in _COMPARED_AT):
                 result.unchanged += 1
@@ -458,39 +375,18 @@ def load_central_page(
             result.updated += 1
             changed.append(logical_id)
             continue
-        raw_rows.append(
-            (
-                source,
-                form_id,
-                logical_id,
-                instance_id,
-                sha,
-                clean_text(payload),
-                system_text,
-                sysvals[-1],
-                stamp,
-                run_id,
-            )
-        )
-        found: list[Problem] = []
-        try:
-            extract(row, root_head(logical_id, instance_id, system), outs, found)
-        except Exception as exc:  # never let one odd submission stop a sync (reliability.md §4)
-            for rp in outs:  # drop whatever this submission had appended
-                outs[rp] = [t for t in outs[rp] if (t[0] if rp == "" else t[1]) != logical_id]
-            found = [Problem("NORMALISER_ERROR", "error", "", None, f"{type(exc).__name__}: {exc}"[:500])]
+        raw_rows.append(_raw_row(source, form_id, logical_id, instance_id, rec, stamp, run_id))
+        typed_from.append(index)
+        found = rec[PROBLEMS]
+        if rec[FAILED] is not None:
             result.quarantined += 1
             log.warning(
-                "%s:%s: a submission could not be normalised (%s); kept raw",
-                source,
-                form_id,
-                type(exc).__name__,
+                "%s:%s: a submission could not be normalised (%s); kept raw", source, form_id, rec[FAILED]
             )
+        elif old is None:
+            result.inserted += 1
         else:
-            if old is None:
-                result.inserted += 1
-            else:
-                result.updated += 1
+            result.updated += 1
         if found:
             problems.extend((logical_id, p) for p in found)
         if old is None:
@@ -501,7 +397,8 @@ def load_central_page(
         changed.append(logical_id)
 
     # --- 4. the same instanceID again with other content ------------------------------------------------------
-    for logical_id, instance_id, payload, sha, sysvals, system_text in conflicts:
+    for logical_id, rec in conflicts:
+        instance_id, sysvals, sha, payload = rec[INSTANCE_ID], rec[SYSTEM], rec[SHA], rec[PAYLOAD]
         old = existing[logical_id]
         stored = db.query(
             f"SELECT payload FROM raw_submission WHERE source = {db.mark} AND form_id = {db.mark} "
@@ -514,20 +411,7 @@ def load_central_page(
             sha_updates.append((sha, source, form_id, logical_id))
         else:
             alias = f"{instance_id}#sha256:{sha[:16]}"[-128:]
-            raw_rows.append(
-                (
-                    source,
-                    form_id,
-                    logical_id,
-                    alias,
-                    sha,
-                    clean_text(payload),
-                    system_text,
-                    sysvals[-1],
-                    stamp,
-                    run_id,
-                )
-            )
+            raw_rows.append(_raw_row(source, form_id, logical_id, alias, rec, stamp, run_id))
             problems.append(
                 (
                     logical_id,
@@ -552,29 +436,9 @@ def load_central_page(
             result.unchanged += 1
 
     for index in extra_versions:  # every version is kept raw, even one superseded within the page
-        row = rows[index]
-        meta = row.get("meta")
-        instance_id = meta.get("instanceID") if isinstance(meta, dict) else None
-        if not isinstance(instance_id, str) or not instance_id or len(instance_id) > 128:
-            continue
-        payload, system_text = split_system(texts[index] if texts is not None else None, row)
-        sha = hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
-        version = _system_values(row.get("__system"))[-1]
-        logical_id = row["__id"]
-        raw_rows.append(
-            (
-                source,
-                form_id,
-                logical_id,
-                instance_id,
-                sha,
-                clean_text(payload),
-                system_text,
-                version,
-                stamp,
-                run_id,
-            )
-        )
+        rec = records[index]
+        if rec[INSTANCE_OK]:
+            raw_rows.append(_raw_row(source, form_id, rec[LOGICAL_ID], rec[INSTANCE_ID], rec, stamp, run_id))
     result.max_server_time = max_seen
     result.quarantined += len(quarantined)
 
@@ -621,17 +485,12 @@ def load_central_page(
             f"source = {db.mark} AND form_id = {db.mark} AND resolved_at IS NULL AND ",
             [source, form_id],
         )
-    for rp, trows in outs.items():
+    for rp, trows in _typed_rows(page, typed_from).items():
         if trows:
             trows.sort(key=_by_row_id)
             db.insert(tables.sa_tables[rp].name, extractor.columns[rp], trows)
-    for index, reason in quarantined:
-        problems.append(
-            (
-                None,
-                Problem("NORMALISER_ERROR", "error", "__id", _excerpt_row(rows[index], texts, index), reason),
-            )
-        )
+    for reason, excerpt in quarantined:
+        problems.append((None, Problem("NORMALISER_ERROR", "error", "__id", excerpt, reason)))
     _insert_problems(db, source, form_id, problems, run_id, stamp)
     if changed:
         db.insert(
@@ -642,6 +501,53 @@ def load_central_page(
     result.changed = len(changed)
     result.changed_ids = changed[:MAX_CHANGED_IDS]
     return result
+
+
+def _raw_row(
+    source: str,
+    form_id: str,
+    logical_id: str,
+    instance_id: str,
+    rec: tuple[Any, ...],
+    stamp: Any,
+    run_id: int | None,
+) -> tuple[Any, ...]:
+    return (
+        source,
+        form_id,
+        logical_id,
+        instance_id,
+        rec[SHA],
+        clean_text(rec[PAYLOAD]),
+        rec[SYSTEM_TEXT],
+        rec[SYSTEM][-1],
+        stamp,
+        run_id,
+    )
+
+
+def _typed_rows(page: PreparedPage, chosen: list[int]) -> dict[str, list[tuple[Any, ...]]]:
+    """The typed rows of the chosen records (all of them, in the usual full load, without copying)."""
+    records = page.records
+    if len(chosen) == len(records):
+        return page.outs
+    out: dict[str, list[tuple[Any, ...]]] = {rp: [] for rp in page.outs}
+    lists = list(page.outs.values())
+    targets = list(out.values())
+    for index in chosen:
+        ends = records[index][ENDS]
+        previous = _previous_ends(records, index, len(lists))
+        for t, (source_list, start, end) in enumerate(zip(lists, previous, ends, strict=True)):
+            if end > start:
+                targets[t].extend(source_list[start:end])
+    return out
+
+
+def _previous_ends(records: list[tuple[Any, ...]], index: int, tables: int) -> tuple[int, ...]:
+    for i in range(index - 1, -1, -1):
+        if records[i][LOGICAL_ID] is not None:
+            return records[i][ENDS]  # type: ignore[no-any-return]
+    return (0,) * tables
 
 
 def _insert_problems(
@@ -679,22 +585,6 @@ def _insert_problems(
 
 _by_logical_id = operator.itemgetter(2)
 _by_row_id = operator.itemgetter(0)
-
-
-def _version_rank(row: Any) -> tuple[str, int]:
-    system = row.get("__system") if isinstance(row, dict) else None
-    if not isinstance(system, dict):
-        return ("", 0)
-    edits = system.get("edits")
-    return (
-        str(system.get("updatedAt") or system.get("submissionDate") or ""),
-        edits if isinstance(edits, int) else 0,
-    )
-
-
-def _excerpt_row(row: Any, texts: Sequence[str] | None, index: int) -> str:
-    text = texts[index] if texts is not None else _dumps(row)
-    return clean_text(text[:200])
 
 
 def _new_versions(

@@ -17,9 +17,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from warehouse.formtables import GEO_PARTS, REPEAT_SYSTEM_COLUMNS, ROOT_SYSTEM_COLUMNS, ColumnSpec, FormTables
+if TYPE_CHECKING:
+    from warehouse.formtables import ColumnSpec, FormTables
 
 MAX_TEXT = 10_000
 #: Columns typed String(40) (ODK dateTime and time): PostgreSQL refuses longer values, so they are cut.
@@ -317,9 +318,46 @@ class Extractor:
         [dict[str, Any], tuple[Any, ...], dict[str, list[tuple[Any, ...]]], list[Problem]], None
     ]
     source: str
+    consts: dict[str, Any]
+    form_id: str
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the generated source travels, not the function: the page worker process compiles it again
+        return (_rebuild_extractor, (self.columns, self.source, self.consts, self.form_id))
+
+
+def _namespace(consts: dict[str, Any]) -> dict[str, Any]:
+    """What the generated code refers to: the converters of this module and the form's constants."""
+    return {
+        "EMPTY": _EMPTY,
+        "MIN_INT": MIN_INT,
+        "MAX_INT": MAX_INT,
+        "GEO": _geo,
+        "NO_POINT": _NO_POINT,
+        "INT": _int,
+        "FLOAT": _float,
+        "DATE": _date_value_cached,
+        "DATE_TEXT": _date_text_cached,
+        "DATE_TEXTS": _DATE_TEXTS,
+        "DATE_VALUES": _DATE_VALUES,
+        "TEXT": _text,
+        "NOT_LIST": _repeat_not_list,
+        "LONG_ID": long_row_id,
+        **consts,
+    }
+
+
+def _rebuild_extractor(
+    columns: dict[str, list[str]], source: str, consts: dict[str, Any], form_id: str
+) -> Extractor:
+    namespace = _namespace(consts)
+    exec(compile(source, f"<typed rows of {form_id}>", "exec"), namespace)  # our own generated code
+    return Extractor(columns, namespace["extract"], source, consts, form_id)
 
 
 def _column_names(specs: list[ColumnSpec]) -> list[str]:
+    from warehouse.formtables import GEO_PARTS
+
     names: list[str] = []
     for c in specs:
         if c.type == "geopoint":
@@ -352,6 +390,8 @@ def _emit_columns(
     w: _Writer, indent: int, obj: str, specs: list[ColumnSpec], dates_as_text: bool
 ) -> list[str]:
     """Emit the code reading each column of ``specs`` from the dict ``obj``; returns the value expressions."""
+    from warehouse.formtables import GEO_PARTS
+
     groups: dict[tuple[str, ...], str] = {(): obj}
 
     def holder(segs: tuple[str, ...]) -> str:
@@ -456,6 +496,8 @@ def compile_extractor(tables: FormTables, *, dates_as_text: bool = False) -> Ext
     :param dates_as_text: give DATE values as checked ``YYYY-MM-DD`` text (SQLite's storage) instead of
         :class:`datetime.date` objects.
     """
+    from warehouse.formtables import REPEAT_SYSTEM_COLUMNS, ROOT_SYSTEM_COLUMNS
+
     w = _Writer()
     w.emit(0, "def extract(row, head, outs, P):")
     w.emit(1, "sub_id = head[0]")
@@ -463,30 +505,12 @@ def compile_extractor(tables: FormTables, *, dates_as_text: bool = False) -> Ext
     w.emit(1, f"outs[''].append(head + {_tuple(values)})")
     _emit_children(w, tables, 1, "", "row", "sub_id", dates_as_text)
     source = "\n".join(w.lines) + "\n"
-    namespace: dict[str, Any] = {
-        "EMPTY": _EMPTY,
-        "MIN_INT": MIN_INT,
-        "MAX_INT": MAX_INT,
-        "GEO": _geo,
-        "NO_POINT": _NO_POINT,
-        "INT": _int,
-        "FLOAT": _float,
-        "DATE": _date_value_cached,
-        "DATE_TEXT": _date_text_cached,
-        "DATE_TEXTS": _DATE_TEXTS,
-        "DATE_VALUES": _DATE_VALUES,
-        "TEXT": _text,
-        "NOT_LIST": _repeat_not_list,
-        "LONG_ID": long_row_id,
-        **w.consts,
-    }
-    exec(compile(source, f"<typed rows of {tables.form_id}>", "exec"), namespace)  # our own generated code
     columns = {
         rp: (list(ROOT_SYSTEM_COLUMNS) if rp == "" else list(REPEAT_SYSTEM_COLUMNS))
         + _column_names(spec.columns)
         for rp, spec in tables.tables.items()
     }
-    return Extractor(columns=columns, extract=namespace["extract"], source=source)
+    return _rebuild_extractor(columns, source, w.consts, tables.form_id)
 
 
 def root_head(logical_id: str, instance_id: str | None, system: dict[str, Any]) -> tuple[Any, ...]:

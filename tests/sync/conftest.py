@@ -135,7 +135,12 @@ def central() -> Iterator[Env]:
 
 
 def run_sync(engine: Engine, env: Env, *, page_size: int = 7, **kwargs: Any) -> FormRunResult:
-    """One sync of the test form with a fresh client (as each CLI run has)."""
+    """One sync of the test form with a fresh client (as each CLI run has).
+
+    Sweeps of more than two pages prepare their pages in the page worker (``offload_from=0``), so every fault
+    test runs through it; pass ``offload_from`` to test the sync without it.
+    """
+    kwargs.setdefault("offload_from", 0)
     client_kwargs = kwargs.pop("client_kwargs", {})
     with env.client(**client_kwargs) as client:
         return sync_central_form(engine, client, FORM_ID, page_size=page_size, show_progress=False, **kwargs)
