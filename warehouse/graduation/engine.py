@@ -25,9 +25,9 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from forms.rules import COMBINE_ANY, CategoryBand, Condition, RuleSet, indicators_of
+from forms.rules import COMBINE_ANY, CategoryBand, Condition, Criterion, RuleSet, indicators_of
 from warehouse.graduation.household import KUNJUNGAN, KpmSnapshot
-from warehouse.graduation.indicators import COMPUTE, NA, Context
+from warehouse.graduation.indicators import COMPUTE, FIELDS, HOUSE_FIELDS, NA, Context
 
 TERPENUHI = "terpenuhi"
 TIDAK_TERPENUHI = "tidak_terpenuhi"
@@ -138,7 +138,7 @@ class _Meta:
     reason_of: tuple[dict[str, str | None], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per snapshot (see KpmSnapshot); never changed once built
 class Assessment:
     """Category, scores, checklist and natural exit of one household as of one date, under one rule version."""
 
@@ -197,10 +197,14 @@ class _Compiled:
     rules: RuleSet
     params: dict[str, float]
     improvements: dict[str, list[tuple[str, str]]]
-    needed: tuple[tuple[str, Callable[[Context], Any]], ...]  # every indicator to compute, in a stable order
-    flat: tuple[
-        tuple[tuple[tuple[str, Callable[[Any], bool]], ...], bool], ...
-    ]  # (conditions, any) per criterion
+    fields: tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]  # snapshot fields, read at once
+    house: tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]  # house fields (no improvements)
+    needed: tuple[tuple[str, Callable[[Context], Any]], ...]  # every other indicator, in a stable order
+    # per criterion: (indicator, test) of a single condition, else (None, None, conditions, any)
+    checks: tuple[
+        tuple[str | None, Callable[[Any], bool] | None, tuple[tuple[str, Callable[[Any], bool]], ...], bool],
+        ...,
+    ]
     n_bps: int
     graduation: tuple[tuple[bool, bool, str | None, str], ...]  # (must, na counts, reason, missing code)
     meta: _Meta
@@ -210,6 +214,23 @@ class _Compiled:
 
 
 _CACHE: dict[int, _Compiled] = {}
+
+
+def _reader(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]:
+    """The names and a function reading those snapshot fields as a tuple (one C-level call)."""
+    if len(names) > 1:
+        return names, operator.attrgetter(*names)
+    if names:
+        one = operator.attrgetter(names[0])
+        return names, lambda s: (one(s),)
+    return names, lambda _s: ()
+
+
+def _check(criterion: Criterion) -> tuple[Any, ...]:
+    conditions = tuple((x.indicator, _test(x)) for x in criterion.conditions)
+    if len(conditions) == 1:  # most criteria: no combining (the same outcome for "semua" and "salah_satu")
+        return (*conditions[0], (), False)
+    return None, None, conditions, criterion.combine == COMBINE_ANY
 
 
 def compile_rules(rules: RuleSet) -> _Compiled:
@@ -252,6 +273,7 @@ def compile_rules(rules: RuleSet) -> _Compiled:
         next((i for i, b in enumerate(bands) if b.bps_min <= score <= b.bps_max), len(bands) - 1)
         for score in range(max(top, len(rules.bps)) + 1)
     )
+    needed = sorted(indicators_of(rules) | {"garis_kemiskinan_rp"})
     improvements: dict[str, list[tuple[str, str]]] = {}
     for imp in rules.improvements:
         improvements.setdefault(imp.indicator, []).append((imp.item, imp.value))
@@ -259,10 +281,10 @@ def compile_rules(rules: RuleSet) -> _Compiled:
         rules=rules,
         params=dict(rules.parameters),
         improvements=improvements,
-        needed=tuple((n, COMPUTE[n]) for n in sorted(indicators_of(rules) | {"garis_kemiskinan_rp"})),
-        flat=tuple(
-            (tuple((x.indicator, _test(x)) for x in c.conditions), c.combine == COMBINE_ANY) for c in criteria
-        ),
+        fields=_reader(tuple(n for n in needed if n in FIELDS)),
+        house=_reader(tuple(n for n in needed if n in HOUSE_FIELDS)),
+        needed=tuple((n, COMPUTE[n]) for n in needed if n not in FIELDS and n not in HOUSE_FIELDS),
+        checks=tuple(_check(c) for c in criteria),
         n_bps=len(rules.bps),
         graduation=tuple(
             (c.code in must, c.na_counts_as_met, c.reason_code, missing_reason(c.code))
@@ -302,6 +324,14 @@ def assess(snapshot: KpmSnapshot, rules: RuleSet) -> Assessment:
     c = compile_rules(rules)
     ctx = Context(snapshot, rules, c.params, c.improvements)
     values = ctx.values
+    names, read = c.fields
+    values.update(zip(names, read(snapshot), strict=True))
+    names, read = c.house
+    if snapshot.perbaikan_rumah:
+        for name in names:
+            values[name] = ctx.house(name)
+    else:
+        values.update(zip(names, read(snapshot), strict=True))
     for name, compute in c.needed:
         if name not in values:
             values[name] = compute(ctx)
@@ -309,7 +339,19 @@ def assess(snapshot: KpmSnapshot, rules: RuleSet) -> Assessment:
     # Every criterion, three-valued: "semua" = all conditions, "salah_satu" = any; not applicable ones drop out.
     outcomes: list[str] = []
     append = outcomes.append
-    for conds, any_ in c.flat:
+    for name, test, conds, any_ in c.checks:
+        if name is not None:
+            v = values[name]
+            append(
+                DATA_KURANG
+                if v is None
+                else TIDAK_BERLAKU
+                if v is NA
+                else TERPENUHI
+                if test(v)  # type: ignore[misc]
+                else TIDAK_TERPENUHI
+            )
+            continue
         met = unmet = unknown = applicable = False
         for name, test in conds:
             v = values[name]

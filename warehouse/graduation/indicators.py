@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from forms.rules import RuleSet
-from warehouse.graduation.household import REGISTRASI, KpmSnapshot, Member, age_on
+from warehouse.graduation.household import REGISTRASI, KpmSnapshot, Member
 
 
 class _NotApplicable:
@@ -66,14 +66,16 @@ class Context:
         """Members living in the house on the date, with their age (None when the birth date is unknown)."""
         if self._in_house is None:
             on = self.s.as_of
+            year, day = on.year, (on.month, on.day)
             out = []
             for m in self.s.anggota:
                 if not m.serumah:
                     continue
-                if m.tanggal_lahir is None:
+                born = m.tanggal_lahir
+                if born is None:
                     out.append((m, None))
-                elif m.tanggal_lahir <= on:
-                    out.append((m, age_on(m.tanggal_lahir, on)))
+                elif born <= on:  # age_on, inlined: this runs for every member of every snapshot
+                    out.append((m, year - born.year - (day < (born.month, born.day))))
             self._in_house = out
         return self._in_house
 
@@ -206,9 +208,19 @@ def _income_pc(c: Context) -> Any:
     return _per_head(c, c.s.pendapatan_bulan_rp)
 
 
+_LINES: dict[tuple[int, str | None, int], tuple[RuleSet, float | None]] = {}
+
+
 def _line(c: Context) -> Any:
-    line = c.rules.poverty_line(c.s.kode_kabupaten, c.s.as_of.year)
-    return line.rp if line is not None else None
+    # the same few (kabupaten, year) pairs for every snapshot: looked up once per rule set
+    key = (id(c.rules), c.s.kode_kabupaten, c.s.as_of.year)
+    cached = _LINES.get(key)
+    if cached is None or cached[0] is not c.rules:
+        line = c.rules.poverty_line(c.s.kode_kabupaten, c.s.as_of.year)
+        if len(_LINES) > 10_000:
+            _LINES.clear()
+        cached = _LINES[key] = (c.rules, line.rp if line is not None else None)
+    return cached[1]
 
 
 def _ratio(c: Context) -> Any:
@@ -380,38 +392,38 @@ def _house_field(name: str) -> Callable[[Context], Any]:
     return get
 
 
+#: Indicators that are the snapshot's field of the same name (the engine reads them in one call).
+FIELDS = (
+    "frek_protein_hewani_minggu",
+    "beli_pakaian_setahun",
+    "frek_makan_hari",
+    "kekurangan_pangan_3bln",
+    "mampu_berobat",
+    "luas_lahan_m2",
+    "pendapatan_bulan_rp",
+    "jumlah_sumber_pendapatan",
+    "punya_usaha",
+    "tabungan_rp",
+    "hadir_p2k2",
+    "penilaian_pendamping",
+)
+#: Indicators that are the snapshot's house field of the same name, as changed by the improvements reported
+#: since the registration (:meth:`Context.house`; the field as is when there are none).
+HOUSE_FIELDS = (
+    "jenis_lantai",
+    "jenis_dinding",
+    "jenis_atap",
+    "fasilitas_bab",
+    "sumber_penerangan",
+    "sumber_air_minum",
+    "bahan_bakar_masak",
+)
+
 #: Indicator name -> how it is computed.
 COMPUTE: dict[str, Callable[[Context], Any]] = {
     "luas_lantai_per_kapita_m2": _floor,
-    **{
-        n: _house_field(n)
-        for n in (
-            "jenis_lantai",
-            "jenis_dinding",
-            "jenis_atap",
-            "fasilitas_bab",
-            "sumber_penerangan",
-            "sumber_air_minum",
-            "bahan_bakar_masak",
-        )
-    },
-    **{
-        n: _field(n)
-        for n in (
-            "frek_protein_hewani_minggu",
-            "beli_pakaian_setahun",
-            "frek_makan_hari",
-            "kekurangan_pangan_3bln",
-            "mampu_berobat",
-            "luas_lahan_m2",
-            "pendapatan_bulan_rp",
-            "jumlah_sumber_pendapatan",
-            "punya_usaha",
-            "tabungan_rp",
-            "hadir_p2k2",
-            "penilaian_pendamping",
-        )
-    },
+    **{n: _house_field(n) for n in HOUSE_FIELDS},
+    **{n: _field(n) for n in FIELDS},
     "semua_anggota_jkn": _all_jkn,
     "pekerjaan_kepala": _job,
     "luas_lahan_petani_m2": _farm_land,

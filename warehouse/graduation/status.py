@@ -38,7 +38,7 @@ CONFIRM_GAP_TOO_SHORT = "CONFIRM_GAP_TOO_SHORT"
 CONFIRMED = "CONFIRMED"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per assessment (see KpmSnapshot); never changed once built
 class GraduationStatus:
     """A status as of ``tanggal`` (the latest assessment considered), why, and the assessments it rests on."""
 
