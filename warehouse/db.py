@@ -7,11 +7,12 @@ start with ``BEGIN IMMEDIATE`` so a read-then-write transaction waits for the lo
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, any_, bindparam, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +85,14 @@ def write_connection(engine: Engine) -> Iterator:
 def quote_identifier(name: str) -> str:
     """A table or column name quoted for SQL text (SQLite and PostgreSQL both use double quotes)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def id_in(conn: Connection, column: ColumnElement[Any], ids: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(array)``: one parameter instead of one per id, so a batch
+    of 1,000 ids is not rendered into the SQL, parsed by the driver and planned by the server for every query."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
+    return column.in_(ids)
 
 
 def analyze_as_it_grows(

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select
 
 from forms.catalog import FORMS_DIR
-from warehouse.db import write_connection
+from warehouse.db import id_in, write_connection
 from warehouse.models import Kpm, MasalahPenyaluran, Penyaluran, ProgramTahap
 
 TAHAP_CSV = FORMS_DIR / "program" / "tahap.csv"
@@ -190,12 +190,14 @@ def check_disbursements(conn: Connection, id_kpm: Sequence[str]) -> int:
     keys = sorted(set(id_kpm))
     for i in range(0, len(keys), CHUNK):
         chunk = keys[i : i + CHUNK]
-        conn.execute(delete(m).where(m.c.id_kpm.in_(chunk)))
+        conn.execute(delete(m).where(id_in(conn, m.c.id_kpm, chunk)))
         regions = dict(
-            conn.execute(select(kpm.c.id_kpm, kpm.c.kode_kabupaten).where(kpm.c.id_kpm.in_(chunk))).all()
+            conn.execute(
+                select(kpm.c.id_kpm, kpm.c.kode_kabupaten).where(id_in(conn, kpm.c.id_kpm, chunk))
+            ).all()
         )
         by_kpm: dict[str, list[dict[str, Any]]] = {}
-        for r in conn.execute(select(p).where(p.c.id_kpm.in_(chunk))):
+        for r in conn.execute(select(p).where(id_in(conn, p.c.id_kpm, chunk))):
             by_kpm.setdefault(r.id_kpm, []).append(dict(r._mapping))
         rows = []
         for key, confirmations in by_kpm.items():

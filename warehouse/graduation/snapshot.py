@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from warehouse.db import id_in
 from warehouse.graduation.household import (
     KUNJUNGAN,
     PER_TANGGAL,
@@ -205,17 +206,19 @@ def _build_chunk(
 ) -> Iterator[KpmSnapshot]:
     kpm_rows = {
         r[0]: r
-        for r in conn.execute(select(*(_KPM.c[c] for c in _KPM_COLUMNS)).where(_KPM.c.id_kpm.in_(ids))).all()
+        for r in conn.execute(
+            select(*(_KPM.c[c] for c in _KPM_COLUMNS)).where(id_in(conn, _KPM.c.id_kpm, ids))
+        ).all()
     }
     members: dict[str, list[Member]] = {}
     for r in conn.execute(
         select(*(_ANGGOTA.c[c] for c in _ANGGOTA_COLUMNS))
-        .where(_ANGGOTA.c.id_kpm.in_(ids))
+        .where(id_in(conn, _ANGGOTA.c.id_kpm, ids))
         .order_by(_ANGGOTA.c.id_kpm, _ANGGOTA.c.urutan)
     ).all():
         members.setdefault(r[0], []).append(Member(*r[1:]))  # _ANGGOTA_COLUMNS[1:] follow Member's fields
     visit_query = select(*(_KUNJUNGAN.c[c] for c in _KUNJUNGAN_COLUMNS)).where(
-        _KUNJUNGAN.c.id_kpm.in_(ids), _KUNJUNGAN.c.tanggal_kunjungan.is_not(None)
+        id_in(conn, _KUNJUNGAN.c.id_kpm, ids), _KUNJUNGAN.c.tanggal_kunjungan.is_not(None)
     )
     if until is not None:
         visit_query = visit_query.where(_KUNJUNGAN.c.tanggal_kunjungan <= until)
@@ -238,7 +241,7 @@ def _build_chunk(
                 _ANAK.c.hari_efektif,
             )
             .select_from(join)
-            .where(_KUNJUNGAN.c.id_kpm.in_(ids))
+            .where(id_in(conn, _KUNJUNGAN.c.id_kpm, ids))
             .order_by(_ANAK.c.kunjungan_id, _ANAK.c.baris)
         ).all():
             children.setdefault(kid, []).append(ChildRow(_int(urutan), status, pct, present, days))
@@ -246,7 +249,7 @@ def _build_chunk(
         for kid, urutan, weighed in conn.execute(
             select(_BALITA.c.kunjungan_id, _BALITA.c.urutan, _BALITA.c.ditimbang)
             .select_from(join)
-            .where(_KUNJUNGAN.c.id_kpm.in_(ids))
+            .where(id_in(conn, _KUNJUNGAN.c.id_kpm, ids))
             .order_by(_BALITA.c.kunjungan_id, _BALITA.c.baris)
         ).all():
             toddlers.setdefault(kid, []).append(ToddlerRow(_int(urutan), weighed))
