@@ -38,7 +38,7 @@ from sync.errors import (
     UpstreamNotJSON,
     UpstreamUnreachable,
 )
-from sync.odata import ParsedDocument, parse_document, parse_id_list
+from sync.odata import ParsedDocument, parse_document, parse_id_list, peek_next_link
 
 log = logging.getLogger(__name__)
 
@@ -502,9 +502,20 @@ class CentralClient:
         def fetch(target: str, query: dict[str, Any] | None, malformed: int = 0) -> Page:
             return self._page(self.get(target, query, parse=parse_page, malformed=malformed), path)
 
-        def ahead(target: str) -> Reply:
-            reply = self.get(target, None, parse=_raw_bytes)
+        # with an offloaded parser, the page after next is requested from the link read off the raw bytes
+        # (peek_next_link) while the parser works: fetching and decoding overlap as well as decoding and loading
+        early: list[tuple[str, Future[Reply]]] = []
+
+        def raw_page(target: str) -> Reply:
+            return self.get(target, None, parse=_raw_bytes)
+
+        def ahead(target: str, fetched: Future[Reply] | None) -> Reply:
+            reply = fetched.result() if fetched is not None else raw_page(target)
             if parser is not None and parser.offloaded:
+                link = peek_next_link(reply.body)
+                if link is not None and not self._cancel.is_set():
+                    guess = self.relative(link)
+                    early.append((guess, pool.submit(raw_page, guess)))
                 reply.body = parser.submit(reply.body)
             return reply
 
@@ -535,7 +546,7 @@ class CentralClient:
                 page = None  # type: ignore[assignment]
                 page = fetch(target, None)
 
-        pool = ThreadPoolExecutor(1, thread_name_prefix="central-prefetch")
+        pool = ThreadPoolExecutor(2, thread_name_prefix="central-prefetch")
         pending: Future[Reply] | None = None
         self._cancel.clear()
         try:
@@ -543,7 +554,12 @@ class CentralClient:
             while True:
                 target = follow(page)
                 if target is not None:
-                    pending = pool.submit(ahead, target)
+                    fetched = None
+                    while early:  # at most one; a wrong guess is left to finish, unused
+                        guess, future = early.pop()
+                        if guess == target:
+                            fetched = future
+                    pending = pool.submit(ahead, target, fetched)
                 yield page
                 if target is None or pending is None:
                     return
@@ -553,10 +569,13 @@ class CentralClient:
                 page = decode(reply, target)
                 del reply
         finally:
-            if pending is not None:  # the caller stopped early: stop retrying, wait for the request in flight
+            if (
+                pending is not None or early
+            ):  # the caller stopped early: stop retrying, wait for what is in flight
                 self._cancel.set()
-                with contextlib.suppress(BaseException):  # its outcome no longer matters
-                    pending.result()
+                for future in [*([pending] if pending is not None else []), *(f for _g, f in early)]:
+                    with contextlib.suppress(BaseException):  # its outcome no longer matters
+                        future.result()
                 self._cancel.clear()
             pool.shutdown(wait=True)
 

@@ -135,6 +135,29 @@ def _rows(
         pos = _skip(text, pos)
 
 
+_NEXT_LINK = b'"@odata.nextLink"'
+_LINK_VALUE = re.compile(rb'[ \t\n\r]*:[ \t\n\r]*"([^"\\]*)"')
+
+
+def peek_next_link(raw: bytes) -> str | None:
+    """A page's ``@odata.nextLink`` read from its last bytes, without decoding it (None if not found there).
+
+    Central writes the link after the rows, so the next page can be requested while this one is still being
+    decoded elsewhere. Only a guess: the caller fetches early with it, and uses that page only if the decoded
+    document names the same link.
+    """
+    at = raw.rfind(_NEXT_LINK, max(0, len(raw) - 4096))
+    if at <= 0 or raw[at - 1 : at] == b"\\":
+        return None
+    match = _LINK_VALUE.match(raw, at + len(_NEXT_LINK))
+    if match is None:
+        return None
+    try:
+        return match.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 _ID = re.compile(rb'\{"__id":"([^"\\]*)","__system":\{"deletedAt":(null|"[^"\\]*")\}\}')
 
 

@@ -54,10 +54,10 @@ def prepare_document(extractor: Extractor, raw: bytes | str) -> ParsedDocument:
 
 @dataclass(slots=True)
 class Answer:
-    """The child's answer to a page, still pickled (None: the child is gone), with the page's bytes."""
+    """The child's answer to a page, still pickled, or (``frame`` None: the child is gone) the page's bytes."""
 
     frame: bytes | None
-    raw: bytes
+    raw: bytes | None
 
 
 #: The largest peak memory (KiB) a page worker of this process reported when it was closed (benchmarks).
@@ -142,22 +142,26 @@ class PageWorker:
 
     def submit(self, raw: bytes) -> Answer:
         """Hand a page to the child and wait for its answer, undecoded (called by the client's prefetch thread:
-        it only waits on pipes, so it holds the GIL as little as possible while the sync writes)."""
+        it only waits on pipes, so it holds the GIL as little as possible while the sync writes).
+
+        The page's bytes are kept only if the child is gone (they are then prepared here).
+        """
         with self._lock:
-            return Answer(self._ask(raw), raw)
+            frame = self._ask(raw)
+        return Answer(frame, None if frame is not None else raw)
 
     def parse(self, raw: bytes | Answer) -> ParsedDocument:
         """The page decoded and prepared (``raw`` may be the child's :class:`Answer`, from :meth:`submit`).
 
         :raises UpstreamMalformed: when the bytes are not a whole OData document.
         """
+        data: bytes | None
         if isinstance(raw, Answer):
-            frame, raw = raw.frame, raw.raw
-        elif self._proc is not None:
+            frame, data = raw.frame, raw.raw
+        else:
+            data = raw
             with self._lock:
                 frame = self._ask(raw)
-        else:
-            frame = None
         if frame is not None:
             reply = pickle.loads(frame)
             del frame
@@ -170,8 +174,13 @@ class PageWorker:
                 )
             if kind == "malformed":
                 raise UpstreamMalformed(reply[1])
+            if (
+                data is None
+            ):  # its bytes are gone: the client asks for the page again, and it is prepared here
+                raise UpstreamMalformed(f"the page worker could not prepare the page ({reply[1]})")
             log.warning("the page worker failed on a page (%s); preparing it here", reply[1])
-        return prepare_document(self.extractor, raw)
+        assert data is not None
+        return prepare_document(self.extractor, data)
 
     def _ask(self, raw: bytes) -> bytes | None:
         """The child's answer to a page, as the pickled bytes it sent (None if the child is gone)."""

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync.errors import UpstreamMalformed
-from sync.odata import parse_document
+from sync.odata import parse_document, peek_next_link
 
 
 def test_parse_document__page__rows_texts_and_members() -> None:
@@ -81,3 +81,26 @@ def test_parse_id_list__cut_or_unusual__none_so_the_full_decoder_decides(raw: by
     from sync.odata import parse_id_list
 
     assert parse_id_list(raw) is None
+
+
+# --- the next link, read off a page's last bytes (to request the next page early) -------------------------------
+
+LINKED = b'{"value":[{"__id":"a","t":"\\"@odata.nextLink\\":\\"x\\""}],"@odata.nextLink":"http://c/v1/S?$skiptoken=01e"}'
+
+
+def test_peek_next_link__at_the_end__read_without_decoding() -> None:
+    assert peek_next_link(LINKED) == "http://c/v1/S?$skiptoken=01e"
+    assert peek_next_link(LINKED.replace(b'":"http', b'" :\n "http')) == "http://c/v1/S?$skiptoken=01e"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"value":[]}',  # the last page
+        LINKED[:-20],  # cut inside the link
+        b'{"value":[{"t":"\\"@odata.nextLink\\":\\"x\\""}]}',  # only as text inside a value
+        b'{"value":[],"@odata.nextLink":"http:\\/\\/c\\/v1"}',  # escaped: left to the full decoding
+    ],
+)
+def test_peek_next_link__no_plain_link_at_the_end__none(raw: bytes) -> None:
+    assert peek_next_link(raw) is None

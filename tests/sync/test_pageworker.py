@@ -112,6 +112,17 @@ def test_sync__cut_body_while_offloaded__asked_again_exact(engine: Engine, centr
     assert_invariants(central, engine)
 
 
+def test_sync__offloaded__each_page_requested_once_though_fetched_early(engine: Engine, central: Env) -> None:
+    seed(central, 60)
+
+    result = run_sync(engine, central, offload_from=0)
+
+    assert result.status == "ok" and result.pages == 9
+    pages = [r.target for r in central.server.request_log if "skiptoken" in r.target]
+    assert len(pages) == len(set(pages)) == 8
+    assert_invariants(central, engine)
+
+
 def test_sync__short_sweep__no_worker_started(
     engine: Engine, central: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,7 +186,11 @@ def test_worker__failed_on_a_page__prepared_here_with_a_warning(
 ) -> None:
     failed = pickle.dumps(("error", "MemoryError: "))
     with PageWorker(extractor) as worker, caplog.at_level(logging.WARNING, logger="sync.pageworker"):
-        doc = worker.parse(Answer(failed, PAGE))
+        worker.start()
+        worker._ask = lambda raw: failed  # type: ignore[method-assign]
+        doc = worker.parse(PAGE)
+        with pytest.raises(UpstreamMalformed, match="could not prepare"):  # the client asks again
+            worker.parse(Answer(failed, None))
 
     assert doc.prepared is not None and len(doc.prepared.records) == 2
     assert "failed on a page" in caplog.text
