@@ -124,8 +124,8 @@ class RawSubmission(Base):
     sync_run_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
+        # versions are found by instance id; no index by logical id (no query reads one: it cost every write)
         UniqueConstraint("source", "form_id", "instance_id", name="uq_raw_submission_version"),
-        Index("ix_raw_submission_logical", "source", "form_id", "logical_id"),
     )
 
 
@@ -152,8 +152,6 @@ class Submission(Base):
     attachments_expected: Mapped[int | None] = mapped_column(Integer)
     first_run_id: Mapped[int | None] = mapped_column(Integer)
     last_run_id: Mapped[int | None] = mapped_column(Integer)
-
-    __table_args__ = (Index("ix_submission_run", "source", "form_id", "last_run_id"),)
 
 
 class ChangeQueue(Base):
