@@ -35,7 +35,17 @@ _SCHOOL = {"masih_sekolah": "sekolah", "belum_pernah": "tidak_sekolah", "tidak_l
 class Context:
     """Per-snapshot working state: the computed indicator values and the member lists they share."""
 
-    __slots__ = ("_children", "_in_house", "_toddlers", "improvements", "params", "rules", "s", "values")
+    __slots__ = (
+        "_children",
+        "_in_house",
+        "_roster",
+        "_toddlers",
+        "improvements",
+        "params",
+        "rules",
+        "s",
+        "values",
+    )
 
     def __init__(
         self,
@@ -52,6 +62,13 @@ class Context:
         self._in_house: list[tuple[Member, int | None]] | None = None
         self._children: list[tuple[str | None, float | None]] | None = None
         self._toddlers: list[str | None] | None = None
+        self._roster: set[int] | None = None
+
+    def roster(self) -> set[int]:
+        """The positions (``urutan``) of the registration's members."""
+        if self._roster is None:
+            self._roster = {m.urutan for m in self.s.anggota}
+        return self._roster
 
     def value(self, name: str) -> Any:
         """The value of an indicator (computed once per snapshot)."""
@@ -107,7 +124,7 @@ class Context:
         s = self.s
         monitored = self.monitored()
         rows = {r.urutan: r for r in s.anak if r.urutan is not None} if monitored else {}
-        roster = {m.urutan for m in s.anggota}
+        roster = self.roster()
         out: list[tuple[str | None, float | None]] = []
         for m, age in self.in_house():
             if age is None:
@@ -145,7 +162,7 @@ class Context:
         s = self.s
         monitored = self.monitored()
         rows = {r.urutan: r for r in s.balita if r.urutan is not None} if monitored else {}
-        roster = {m.urutan for m in s.anggota}
+        roster = self.roster()
         out: list[str | None] = []
         for m, age in self.in_house():
             if age is None:
@@ -352,7 +369,7 @@ def _eligible_children(c: Context) -> Any:
     if n is None:
         return None
     s = c.s
-    roster = {m.urutan for m in s.anggota}
+    roster = c.roster()
     if c.monitored():
         n += sum(
             1 for r in s.anak if (r.urutan is None or r.urutan not in roster) and r.status != "tidak_serumah"

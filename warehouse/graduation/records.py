@@ -184,11 +184,7 @@ def asesmen_values(
     if snapshot is not None:
         # the submissions it used (their every version is kept raw), not a copy of their values: an assessment
         # row stays small at 50,000 KPM x 8 visits; input_sha256 still changes with any input
-        values["input_json"] = json.dumps(
-            {"sumber": list(snapshot.sumber), "jenis": snapshot.jenis},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        values["input_json"] = _ENCODE({"sumber": list(snapshot.sumber), "jenis": snapshot.jenis})
         values["input_sha256"] = hashlib.sha256(
             "|".join((snapshot.jenis, *snapshot.sumber)).encode()
         ).hexdigest()
