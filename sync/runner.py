@@ -61,9 +61,10 @@ from warehouse.models import ChangeQueue, DataQualityIssue, Submission, SyncRun,
 
 log = logging.getLogger(__name__)
 
-#: Rows per request. A prepared page of 500 registrations is ~4 MB of Python objects, held by the sync while the
-#: page worker prepares the next: two pages in flight keep a long sweep's memory near 150 MB in all.
-DEFAULT_PAGE_SIZE = 500
+#: Rows per request. A prepared page of 300 registrations is ~2.5 MB of Python objects, held by the sync while
+#: the page worker prepares the next and the page after is fetched: with the worker, a long sweep stays under
+#: 150 MB in all (bench/sync.py).
+DEFAULT_PAGE_SIZE = 300
 DEFAULT_OVERLAP = timedelta(minutes=10)
 #: Without a cursor, ask for every row, deleted ones too (they appear only when the filter names deletedAt).
 FULL_FILTER = ALL_ROWS
@@ -75,8 +76,9 @@ DEFAULT_COMMIT_SECONDS = 2.0
 MAX_SWEEP_RESTARTS = 3
 #: Waits (seconds) before retrying a page whose write transaction found the database locked.
 LOCKED_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
-#: SQLite page cache for the sync's write connections (KiB): index pages of a large form stay in memory.
-SQLITE_CACHE_KIB = 16_384
+#: SQLite page cache for the sync's write connections (KiB). Larger caches (16 and 64 MB) loaded no faster: the
+#: random-key index pages of a large form outgrow any of them, and the OS page cache serves the misses.
+SQLITE_CACHE_KIB = 8_192
 #: WAL pages between automatic checkpoints on the sync's connections (SQLite's default is 1,000 = 4 MB, less
 #: than one page of submissions): a checkpoint copies every page written since the last one back into the
 #: database, so checkpointing every few pages instead of at every commit writes each index page once, not
