@@ -63,19 +63,25 @@ def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Append rows (no conflict handling: the caller knows they are new)."""
+    if rows:
+        append_rows(conn, table.name, columns, _bound(conn, table, columns, rows))
+
+
+def append_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Append rows whose values the driver takes as they are (``executemany`` on SQLite, ``COPY`` on
+    PostgreSQL); no conflict handling: the caller knows they are new."""
     if not rows:
         return
     names = ", ".join(_q(c) for c in columns)
-    bound = _bound(conn, table, columns, rows)
     if conn.dialect.name != "postgresql":
         marks = ", ".join(["?"] * len(columns))
-        _run(conn, f"INSERT INTO {_q(table.name)} ({names}) VALUES ({marks})", bound, many=True)
+        _run(conn, f"INSERT INTO {_q(table)} ({names}) VALUES ({marks})", rows, many=True)
         return
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with cur.copy(f"COPY {_q(table.name)} ({names}) FROM STDIN") as copy:
+        with cur.copy(f"COPY {_q(table)} ({names}) FROM STDIN") as copy:
             write = copy.write_row
-            for row in bound:
+            for row in rows:
                 write(row)
     finally:
         cur.close()

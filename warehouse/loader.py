@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from warehouse.bulk import append_rows
 from warehouse.db import quote_identifier as _q
 from warehouse.formtables import FormTables
 from warehouse.normalise import Extractor, Problem, clean_text, compile_extractor
@@ -157,6 +158,7 @@ class _Db:
     """Bulk statements on the DBAPI connection under the caller's SQLAlchemy transaction."""
 
     def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
         self.raw = conn.connection.driver_connection
         self.mark = "%s" if self.pg else "?"
@@ -196,20 +198,7 @@ class _Db:
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Append rows (no conflict handling: the caller knows they are new)."""
-        if not rows:
-            return
-        names = ", ".join(_q(c) for c in columns)
-        if self.pg:
-            cur = self.raw.cursor()
-            try:
-                with cur.copy(f"COPY {_q(table)} ({names}) FROM STDIN") as copy:
-                    write = copy.write_row
-                    for row in rows:
-                        write(row)
-            finally:
-                cur.close()
-            return
-        self.many(f"INSERT INTO {_q(table)} ({names}) VALUES ({self.marks(len(columns))})", rows)
+        append_rows(self.conn, table, columns, rows)
 
     def delete_in(
         self, table: str, column: str, ids: Sequence[str], extra: str = "", params: Sequence[Any] = ()
@@ -249,8 +238,9 @@ _DQ_COLUMNS = (
 )
 
 
-def _extractor(tables: FormTables, pg: bool) -> Extractor:
-    """The compiled extractor of these tables (compiled once per FormTables and dialect)."""
+def page_extractor(tables: FormTables, pg: bool) -> Extractor:
+    """The compiled extractor that prepares this form's pages for a database (dates as text on SQLite; compiled
+    once per FormTables and dialect)."""
     key = (id(tables), pg)
     cached = _EXTRACTORS.get(key)
     if cached is None or cached[0] is not tables:
@@ -288,11 +278,6 @@ def load_central_page(
     return load_prepared_page(conn, tables, prepared, run_id=run_id, fetched_at=fetched_at)
 
 
-def page_extractor(tables: FormTables, pg: bool) -> Extractor:
-    """The extractor that prepares this form's pages for a database (dates as text on SQLite)."""
-    return _extractor(tables, pg)
-
-
 def load_prepared_page(
     conn: Connection,
     tables: FormTables,
@@ -305,7 +290,7 @@ def load_prepared_page(
     for one form, in the caller's transaction."""
     db = _Db(conn)
     pg = db.pg
-    extractor = _extractor(tables, pg)
+    extractor = page_extractor(tables, pg)
     source, form_id = tables.source, tables.form_id
     records = page.records
     result = PageResult(fetched=len(records))
@@ -624,7 +609,7 @@ def rederive_form(
     """
     db = _Db(conn)
     pg = db.pg
-    extractor = _extractor(tables, pg)
+    extractor = page_extractor(tables, pg)
     source, form_id = tables.source, tables.form_id
     for table in tables.sa_tables.values():
         table.create(conn, checkfirst=True)
