@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from pyodk._utils.config import CentralConfig, Config
@@ -114,6 +114,43 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class BodyReader:
+    """A response body read and decoded in a thread of its own while the caller goes on.
+
+    :meth:`result` returns the decoded body or raises what reading or decoding raised: a cut body or a reset
+    as :class:`UpstreamUnreachable`, a body that does not decode as :class:`UpstreamMalformed`.
+    """
+
+    def __init__(self, response: requests.Response, parse: Callable[[bytes], Any], url: str) -> None:
+        self._response = response
+        self._parse = parse
+        self._url = url
+        self._future: Future[Any] = Future()
+        threading.Thread(target=self._read, name="central-body", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            try:
+                raw = self._response.content
+            finally:
+                self._response.close()
+            self._future.set_result(self._parse(raw))
+        except UpstreamMalformed as exc:
+            self._future.set_exception(UpstreamMalformed(f"{self._url}: {exc}"))
+        except TRANSIENT_EXCEPTIONS as exc:
+            self._future.set_exception(UpstreamUnreachable(f"{self._url}: {type(exc).__name__}: {exc}"))
+        except BaseException as exc:  # handed to the caller, whatever it is
+            self._future.set_exception(exc)
+
+    def result(self) -> Any:
+        """The decoded body (waits for the read to finish)."""
+        return self._future.result()
+
+    def close(self) -> None:
+        """Stop reading (a caller that no longer wants the body); result() then raises or returns as it ended."""
+        self._response.close()
+
+
 class _Cancelled(Exception):
     """A prefetch no longer wanted stops retrying."""
 
@@ -123,7 +160,7 @@ class _Session(Session):
 
     def __init__(self, *args: Any, timeout: tuple[float, float], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        adapter = _TimeoutAdapter(timeout, max_retries=0, pool_maxsize=4)
+        adapter = _TimeoutAdapter(timeout, max_retries=0, pool_maxsize=6)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
@@ -367,11 +404,15 @@ class CentralClient:
         etag: str | None = None,
         parse: Callable[[bytes], Any] = _json,
         malformed: int = 0,
+        deferred: bool = False,
     ) -> Reply:
         """GET a JSON resource below /v1/, with retries, one re-login on 401 and body checks.
 
         :param parse: decodes the body; raising :class:`UpstreamMalformed` counts as a bad body (retried once).
         :param malformed: bad bodies already received for this resource (a caller that decoded it itself).
+        :param deferred: return as soon as a 200's headers arrive, with a :class:`BodyReader` as the body: it
+            reads and decodes in a thread of its own, and a failure there is the caller's to handle (the
+            request is not sent again).
         """
         headers = {"If-None-Match": etag} if etag else {}
         attempt = limited = 0
@@ -381,8 +422,10 @@ class CentralClient:
             attempt += 1
             self.requests += 1
             try:
-                response = self.client.session.get(path, params=params, headers=headers)
+                response = self.client.session.get(path, params=params, headers=headers, stream=deferred)
                 status = response.status_code
+                if deferred and status != 200:
+                    response.content  # noqa: B018  # read the (small) answer: the connection goes back to the pool
                 if status == 304:
                     return Reply(304, None, dict(response.headers))
                 if status == 401:
@@ -421,6 +464,8 @@ class CentralClient:
                 content_type = response.headers.get("Content-Type", "")
                 if "json" not in content_type:
                     raise UpstreamNotJSON(f"{url} answered {content_type or 'no content type'}, not JSON")
+                if deferred:
+                    return Reply(status, BodyReader(response, parse, url), dict(response.headers))
                 try:
                     body = parse(response.content)
                 except UpstreamMalformed as exc:
@@ -448,7 +493,7 @@ class CentralClient:
             raise UpstreamMalformed(f"fields of {form_id}: expected a list")
         return reply.body
 
-    def id_list(self, form_id: str, etag: str | None) -> Reply:
+    def id_list(self, form_id: str, etag: str | None, *, deferred: bool = False) -> Reply:
         """Every submission id with its deletion state, conditional on the ETag of the last complete run.
 
         The ETag of an OData document covers exactly the rows it selects (captures 0610/0620/1490/1600), so
@@ -456,12 +501,16 @@ class CentralClient:
         rows sees a change to one (restored, reviewed, deleted again). 304 = nothing changed (one cheap
         request); 200 = the ids (``body`` is an :class:`IdList`), which the runner reconciles against the
         warehouse. The list is read straight from the bytes, never as one dict per row.
+
+        :param deferred: the body is a :class:`BodyReader` (see :meth:`get`): a large form's list arrives while
+            the caller pages through the changes.
         """
         return self.get(
             self._svc(form_id),
             {"$filter": ALL_ROWS, "$select": "__id,__system/deletedAt"},
             etag=etag,
             parse=_parse_id_list,
+            deferred=deferred,
         )
 
     def rows_by_id(self, form_id: str, ids: list[str], *, batch: int = 40) -> Iterator[Page]:
@@ -514,7 +563,7 @@ class CentralClient:
             if parser is not None and parser.offloaded:
                 link = peek_next_link(reply.body)
                 if link is not None and not self._cancel.is_set():
-                    guess = self.relative(link)
+                    guess = _without_count(self.relative(link))
                     early.append((guess, pool.submit(raw_page, guess)))
                 reply.body = parser.submit(reply.body)
             return reply
@@ -534,7 +583,7 @@ class CentralClient:
             if link in seen:
                 raise PaginationLoop(f"{path}: the server sent the same next page twice ({link})")
             seen.add(link)
-            return self.relative(link)
+            return _without_count(self.relative(link))
 
         if not (self.prefetch if prefetch is None else prefetch):
             page = fetch(path, params)
@@ -595,6 +644,17 @@ class CentralClient:
     @staticmethod
     def _quote(text: str) -> str:
         return Session.urlquote(text)
+
+
+def _without_count(target: str) -> str:
+    """A next-page target without ``$count``: the first page's count is all the sync reads (the progress bar's
+    total, whether to start the page worker), and a server that counts on every page pays a scan of the rows
+    after the cursor per page — quadratic over a long sweep. Other parameters are kept byte for byte."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    kept = [part for part in query.split("&") if unquote(part.partition("=")[0]) != "$count"]
+    return path + ("?" + "&".join(kept) if kept else "")
 
 
 def _odata_string(text: str) -> str:

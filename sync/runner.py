@@ -36,13 +36,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from sync.central import ALL_ROWS, CentralClient, IdList, Page
+from sync.central import ALL_ROWS, BodyReader, CentralClient, IdList, Page
 from sync.errors import (
     DatabaseLocked,
     PaginationLost,
     StorageError,
     StorageFull,
     SyncError,
+    UpstreamMalformed,
+    UpstreamUnreachable,
 )
 from sync.lock import LockBusy, form_lock
 from sync.pageworker import PageWorker
@@ -462,7 +464,9 @@ class _Run:
     ) -> None:
         source, form_id = self.source, self.form_id
         clock = time.monotonic()
-        probe = self.client.id_list(form_id, state.etag if state and cursor else None)
+        # the probe's answer is taken once its headers are in (the ETag and the Date name the state the sweep
+        # starts from); its id list, which the reconciliation needs only after the sweep, arrives meanwhile
+        probe = self.client.id_list(form_id, state.etag if state and cursor else None, deferred=True)
         timings = {"probe": time.monotonic() - clock}
         if probe.status == 304:
             _retry_locked(lambda: self._unchanged(state, cursor), f"{source}:{form_id}")
@@ -470,9 +474,25 @@ class _Run:
             return
         etag = probe.headers.get("ETag")
         began = server_clock(probe.headers.get("Date"))
-        # the id list waits for the reconciliation as one string (a third of the memory of a list of str)
-        upstream: IdList = probe.body
+        listing: BodyReader = probe.body
         del probe
+        try:
+            self._sweep_and_reconcile(cursor, etag, began, listing, progress, result, timings)
+        finally:
+            listing.close()
+
+    def _sweep_and_reconcile(
+        self,
+        cursor: str | None,
+        etag: str | None,
+        began: str | None,
+        listing: BodyReader,
+        progress: Progress,
+        result: FormRunResult,
+        timings: dict[str, float],
+    ) -> None:
+        """Sweep the changes, reconcile the ids, and finish the run (the cursor and, if still true, the ETag)."""
+        source, form_id = self.source, self.form_id
         fields = [SourceField.from_central(f) for f in self.client.form_fields(form_id)]
         prepared: list[tuple[FormTables, bool]] = []
 
@@ -492,6 +512,15 @@ class _Run:
         timings["sweep"] = time.monotonic() - clock
         self.faults("reconcile", 0)
         clock = time.monotonic()
+        # the id list waits for the reconciliation as one string (a third of the memory of a list of str)
+        try:
+            upstream: IdList = listing.result()
+        except (UpstreamUnreachable, UpstreamMalformed) as exc:
+            # the list broke off after its headers: ask again; that list is newer than the sweep's start, so it
+            # serves the reconciliation but its ETag does not name what was swept: none is kept
+            log.info("%s:%s: the id list broke off (%s); asking for it again", source, form_id, exc)
+            upstream = self.client.id_list(form_id, None).body
+            etag = None
         if cursor is not None or had_rows:
             diverged = self._reconcile(tables, upstream, result)
         else:

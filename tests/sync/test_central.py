@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -104,3 +105,53 @@ def test_id_list__then_if_none_match__304_in_one_request_and_changes_to_deleted_
         central.store.restore(central.project_id, FORM_ID, ids[0])
         central.store.delete(central.project_id, FORM_ID, ids[0])
         assert client.id_list(FORM_ID, etag).status == 200
+
+
+def test_id_list__deferred__answers_on_headers_and_the_list_arrives_meanwhile(central: Env) -> None:
+    """The probe returns once its headers are in; the ids, dripped slowly, arrive in a thread of their own."""
+    from simulators.central import faults as f
+
+    ids = seed(central, 30)
+    central.faults.add(f.drip(chunk=256, interval=0.02, kind="odata", path="select"))
+    with central.client() as client:
+        started = time.monotonic()
+        reply = client.id_list(FORM_ID, None, deferred=True)
+        answered = time.monotonic() - started
+        listing = reply.body.result()
+        finished = time.monotonic() - started
+    assert reply.status == 200 and reply.headers["ETag"]
+    assert sorted(listing.live_ids()) == sorted(ids) and listing.deleted_count == 0
+    # the body is several kB at 256 bytes per 20 ms: the headers came well before it
+    assert answered < finished / 3, (answered, finished)
+
+
+def test_id_list__deferred_304__no_body_to_read(central: Env) -> None:
+    seed(central, 5)
+    with central.client() as client:
+        etag = client.id_list(FORM_ID, None).headers["ETag"]
+        again = client.id_list(FORM_ID, etag, deferred=True)
+    assert again.status == 304 and again.body is None
+
+
+def test_pages__count_asked_on_the_first_page_only(central: Env) -> None:
+    """Central counts the rows after the cursor on every page that asks: only the first page asks."""
+    seed(central, 25)
+    with central.client() as client:
+        pages = list(client.pages(FORM_ID, {"$top": 10, "$count": "true"}))
+    assert [len(p.rows) for p in pages] == [10, 10, 5]
+    assert pages[0].count == 25 and [p.count for p in pages[1:]] == [None, None]
+    targets = [r.target for r in central.server.request_log if ".svc/Submissions" in r.target]
+    assert "%24count=true" in targets[0] or "$count=true" in targets[0]
+    assert all("count" not in t and "skiptoken" in t for t in targets[1:]), targets
+
+
+def test_without_count__other_parameters_kept_byte_for_byte() -> None:
+    from sync.central import _without_count
+
+    link = "projects/1/forms/f.svc/Submissions?%24top=10&%24count=true&%24skiptoken=01e%2Bx%3D%3D&%24expand=*"
+    assert (
+        _without_count(link)
+        == "projects/1/forms/f.svc/Submissions?%24top=10&%24skiptoken=01e%2Bx%3D%3D&%24expand=*"
+    )
+    assert _without_count("a?$count=true") == "a"
+    assert _without_count("a?$top=1") == "a?$top=1" and _without_count("a") == "a"

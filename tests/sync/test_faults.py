@@ -170,6 +170,41 @@ def test_sync__json_without_value__fails_malformed(engine: Engine, central: Env)
     clean_run_then_invariants(engine, central)
 
 
+@pytest.mark.parametrize("fault", ["short", "cut", "reset"])
+def test_sync__id_list_breaks_off_after_its_headers__asked_again_after_the_sweep_no_etag_kept(
+    engine: Engine, central: Env, fault: str
+) -> None:
+    """The probe's list arrives while the sweep runs; cut short, cut as JSON or reset mid-body, it is asked for
+    again for the reconciliation (a purge and a restore still found), and its ETag is not kept."""
+    ids = seed(central, 20)
+    assert run_sync(engine, central).status == "ok"
+    central.store.delete(central.project_id, FORM_ID, ids[2])
+    assert run_sync(engine, central).status == "ok"
+    central.store.restore(central.project_id, FORM_ID, ids[2])  # moves no timestamp: only the list shows it
+    central.store.delete(central.project_id, FORM_ID, ids[3])
+    central.purge(ids[3])  # deleted and purged between two runs: only the list shows it
+    when = {"kind": "odata", "path": "select", "nth": 1}
+    central.faults.add(f.reset("mid", **when) if fault == "reset" else f.truncate(fault, **when))
+    lists_before = requests_to(central, "select")
+
+    result = run_sync(engine, central)
+
+    assert result.status == "ok", result.error
+    assert central.faults.rules[0].fired == 1
+    assert requests_to(central, "select") - lists_before == 2
+    assert result.purged == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(SyncState.etag).where(SyncState.form_id == FORM_ID)).scalar_one() is None
+        restored = conn.execute(
+            text("SELECT _deleted_at FROM f_uji_rt WHERE _id = :i"), {"i": ids[2]}
+        ).scalar_one()
+    assert restored is None
+    clean_run_then_invariants(engine, central)
+    before = requests_to(central, ".svc")
+    assert run_sync(engine, central).status == "ok"  # the ETag of that clean run holds: one request
+    assert requests_to(central, ".svc") - before == 1
+
+
 # --- F7: session expiry ----------------------------------------------------------------------------------------------
 
 
