@@ -38,7 +38,7 @@ from sync.errors import (
     UpstreamNotJSON,
     UpstreamUnreachable,
 )
-from sync.odata import ParsedDocument, parse_document, parse_id_list, peek_next_link
+from sync.odata import IdListScanner, ParsedDocument, parse_document, parse_id_list, peek_next_link
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +114,20 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+#: Bytes read at a time from a body decoded as it arrives.
+BODY_CHUNK = 1 << 20
+
+
 class BodyReader:
-    """A response body read and decoded in a thread of its own while the caller goes on.
+    """A response body read and decoded, as it arrives, in a thread of its own while the caller goes on.
 
     :meth:`result` returns the decoded body or raises what reading or decoding raised: a cut body or a reset
     as :class:`UpstreamUnreachable`, a body that does not decode as :class:`UpstreamMalformed`.
     """
 
-    def __init__(self, response: requests.Response, parse: Callable[[bytes], Any], url: str) -> None:
+    def __init__(
+        self, response: requests.Response, parse: Callable[[Iterator[bytes]], Any], url: str
+    ) -> None:
         self._response = response
         self._parse = parse
         self._url = url
@@ -131,10 +137,10 @@ class BodyReader:
     def _read(self) -> None:
         try:
             try:
-                raw = self._response.content
+                decoded = self._parse(self._response.iter_content(BODY_CHUNK))
             finally:
                 self._response.close()
-            self._future.set_result(self._parse(raw))
+            self._future.set_result(decoded)
         except UpstreamMalformed as exc:
             self._future.set_exception(UpstreamMalformed(f"{self._url}: {exc}"))
         except TRANSIENT_EXCEPTIONS as exc:
@@ -235,6 +241,17 @@ class IdList:
 
     def deleted_ids(self) -> list[str]:
         return self.deleted.decode("utf-8").split("\n") if self.deleted else []
+
+
+def _scan_id_list(chunks: Iterator[bytes]) -> IdList:
+    """An id list decoded as it arrives (the document itself is never held)."""
+    scanner = IdListScanner()
+    for chunk in chunks:
+        scanner.feed(chunk)
+    fast = scanner.finish()
+    if fast is None:
+        raise UpstreamMalformed("not a plain id list (cut, or a layout to decode in full)")
+    return IdList(*fast)
 
 
 def _parse_id_list(raw: bytes) -> IdList:
@@ -411,8 +428,8 @@ class CentralClient:
         :param parse: decodes the body; raising :class:`UpstreamMalformed` counts as a bad body (retried once).
         :param malformed: bad bodies already received for this resource (a caller that decoded it itself).
         :param deferred: return as soon as a 200's headers arrive, with a :class:`BodyReader` as the body: it
-            reads and decodes in a thread of its own, and a failure there is the caller's to handle (the
-            request is not sent again).
+            reads and decodes in a thread of its own (``parse`` then takes the body's chunks as they arrive), and
+            a failure there is the caller's to handle (the request is not sent again).
         """
         headers = {"If-None-Match": etag} if etag else {}
         attempt = limited = 0
@@ -509,7 +526,7 @@ class CentralClient:
             self._svc(form_id),
             {"$filter": ALL_ROWS, "$select": "__id,__system/deletedAt"},
             etag=etag,
-            parse=_parse_id_list,
+            parse=_scan_id_list if deferred else _parse_id_list,
             deferred=deferred,
         )
 

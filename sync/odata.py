@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,45 +163,89 @@ _ID = re.compile(rb'\{"__id":"([^"\\]*)","__system":\{"deletedAt":(null|"[^"\\]*
 
 def parse_id_list(raw: bytes) -> tuple[bytes, bytes, int, int] | None:
     """The rows of a ``$select=__id,__system/deletedAt`` document: (live ids, deleted ids, counts), each id list
-    newline-joined UTF-8 bytes.
+    newline-joined UTF-8 bytes; None for anything unusual (see :class:`IdListScanner`)."""
+    scanner = IdListScanner()
+    scanner.feed(raw)
+    return scanner.finish()
 
-    A long form's id list is the largest document a run reads (250,000 ids: ~20 MB); scanning the bytes
-    directly never builds a dict, a str or an object per id, only the two joined lists. The document must be
-    whole: it starts with ``{``, the ``value`` array closes after the last row, and what follows parses as
-    JSON members. Anything unusual (an escaped character in an id, another layout) returns None: decode it in
-    full instead.
+
+#: Bytes a scanner may hold back waiting for a row to complete (a row is ~90 bytes; more means no row is coming).
+_MAX_PENDING = 64 * 1024
+
+
+class IdListScanner:
+    """Scans an id list as its bytes arrive (:meth:`feed` each chunk, then :meth:`finish`).
+
+    A long form's id list is the largest document a run reads (250,000 ids: ~20 MB); scanning the bytes as they
+    come never holds the document, nor a dict, a str or an object per id: only the two joined lists grow. The
+    document must be whole and plain: it starts with ``{``, ``"value":[`` comes before the first row, the rows
+    follow one another separated by commas, the array closes after the last, and what follows parses as JSON
+    members. Anything else (an escaped character in an id, another layout, a cut body) makes :meth:`finish`
+    return None: decode the document in full instead.
     """
-    matches = _ID.finditer(raw)
-    first = next(matches, None)
-    if first is None:
-        return None
-    head = raw[: first.start()].strip()
-    if not head.startswith(b"{") or not head.replace(b" ", b"").endswith(b'"value":['):
-        return None
-    live, deleted = bytearray(), bytearray()
-    counts = [0, 0]
-    end = first.start() - 1
-    for match in _chain(first, matches):
-        if match is not first and raw[end : match.start()] != b",":
+
+    def __init__(self) -> None:
+        self._live, self._deleted = bytearray(), bytearray()
+        self._counts = [0, 0]
+        self._pending = b""
+        self._in_array = False
+        self._need_comma = False
+        self._failed = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Scan the next bytes of the document."""
+        if self._failed:
+            return
+        data = self._pending + chunk if self._pending else chunk
+        pos = 0
+        if not self._in_array:
+            first = _ID.search(data)
+            if first is None:
+                self._hold(data, 0)
+                return
+            head = data[: first.start()].strip()
+            if not head.startswith(b"{") or not head.replace(b" ", b"").endswith(b'"value":['):
+                self._failed = True
+                return
+            self._in_array = True
+            pos = first.start()
+        match = _ID.match
+        while True:
+            if self._need_comma:
+                if data[pos : pos + 1] != b",":
+                    break  # the end of the array, or more to come
+                pos += 1
+                self._need_comma = False
+            row = match(data, pos)
+            if row is None:
+                break
+            is_deleted = row.group(2) != b"null"
+            out = self._deleted if is_deleted else self._live
+            if self._counts[is_deleted]:
+                out += b"\n"
+            out += row.group(1)
+            self._counts[is_deleted] += 1
+            pos = row.end()
+            self._need_comma = True
+        self._hold(data, pos)
+
+    def _hold(self, data: bytes, pos: int) -> None:
+        self._pending = data[pos:]
+        # what waits is part of a row or the document's end: a few bytes unless the layout is not the usual one
+        if len(self._pending) > _MAX_PENDING and not self._pending.lstrip().startswith(b"]"):
+            self._failed = True
+            self._pending = b""
+
+    def finish(self) -> tuple[bytes, bytes, int, int] | None:
+        """(live ids, deleted ids, live count, deleted count), or None if the document was not a plain id list."""
+        if self._failed or not self._in_array or not self._need_comma:
             return None
-        is_deleted = match.group(2) != b"null"
-        out = deleted if is_deleted else live
-        if counts[is_deleted]:
-            out += b"\n"
-        out += match.group(1)
-        counts[is_deleted] += 1
-        end = match.end()
-    tail = raw[end:].strip()
-    if not tail.startswith(b"]"):
-        return None
-    rest = tail[1:].strip()
-    try:
-        json.loads(b'{"value":0}' if rest == b"}" else b'{"value":0' + rest)
-    except ValueError:
-        return None
-    return bytes(live), bytes(deleted), counts[0], counts[1]
-
-
-def _chain(first: re.Match[bytes], rest: Iterator[re.Match[bytes]]) -> Iterator[re.Match[bytes]]:
-    yield first
-    yield from rest
+        tail = self._pending.strip()
+        if not tail.startswith(b"]"):
+            return None
+        rest = tail[1:].strip()
+        try:
+            json.loads(b'{"value":0}' if rest == b"}" else b'{"value":0' + rest)
+        except ValueError:
+            return None
+        return bytes(self._live), bytes(self._deleted), self._counts[0], self._counts[1]

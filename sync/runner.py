@@ -516,11 +516,14 @@ class _Run:
         try:
             upstream: IdList = listing.result()
         except (UpstreamUnreachable, UpstreamMalformed) as exc:
-            # the list broke off after its headers: ask again; that list is newer than the sweep's start, so it
-            # serves the reconciliation but its ETag does not name what was swept: none is kept
+            # the list broke off after its headers (or needs decoding in full): ask again, decoded in full. That
+            # list may be newer than the sweep; it serves the reconciliation either way, and its ETag is kept
+            # only when it is the probe's own (nothing changed since the probe)
             log.info("%s:%s: the id list broke off (%s); asking for it again", source, form_id, exc)
-            upstream = self.client.id_list(form_id, None).body
-            etag = None
+            again = self.client.id_list(form_id, None)
+            upstream = again.body
+            if again.headers.get("ETag") != etag:
+                etag = None
         if cursor is not None or had_rows:
             diverged = self._reconcile(tables, upstream, result)
         else:

@@ -171,11 +171,12 @@ def test_sync__json_without_value__fails_malformed(engine: Engine, central: Env)
 
 
 @pytest.mark.parametrize("fault", ["short", "cut", "reset"])
-def test_sync__id_list_breaks_off_after_its_headers__asked_again_after_the_sweep_no_etag_kept(
+def test_sync__id_list_breaks_off_after_its_headers__asked_again_after_the_sweep(
     engine: Engine, central: Env, fault: str
 ) -> None:
     """The probe's list arrives while the sweep runs; cut short, cut as JSON or reset mid-body, it is asked for
-    again for the reconciliation (a purge and a restore still found), and its ETag is not kept."""
+    again for the reconciliation (a purge and a restore still found). Nothing changed since the probe, so the
+    second list's ETag is the probe's and is kept: the next run costs one request."""
     ids = seed(central, 20)
     assert run_sync(engine, central).status == "ok"
     central.store.delete(central.project_id, FORM_ID, ids[2])
@@ -194,15 +195,45 @@ def test_sync__id_list_breaks_off_after_its_headers__asked_again_after_the_sweep
     assert requests_to(central, "select") - lists_before == 2
     assert result.purged == 1
     with engine.connect() as conn:
-        assert conn.execute(select(SyncState.etag).where(SyncState.form_id == FORM_ID)).scalar_one() is None
         restored = conn.execute(
             text("SELECT _deleted_at FROM f_uji_rt WHERE _id = :i"), {"i": ids[2]}
         ).scalar_one()
     assert restored is None
-    clean_run_then_invariants(engine, central)
     before = requests_to(central, ".svc")
-    assert run_sync(engine, central).status == "ok"  # the ETag of that clean run holds: one request
-    assert requests_to(central, ".svc") - before == 1
+    assert run_sync(engine, central).status == "ok"
+    assert requests_to(central, ".svc") - before == 1  # 304
+    clean_run_then_invariants(engine, central)
+
+
+def test_sync__id_list_breaks_off_and_the_form_changes_before_it_is_asked_again__no_etag_kept(
+    engine: Engine, central: Env
+) -> None:
+    """A submission arrives between the probe and the second list: the reconciliation loads it, and the run keeps
+    no ETag (the second list's names a state the probe did not), so the next run probes in full."""
+    seed(central, 20)
+    assert run_sync(engine, central).status == "ok"
+    central.submit(99, at=T0 + timedelta(days=2), members=2)  # something to sync, so the probe answers 200
+    central.faults.add(f.truncate("cut", kind="odata", path="select", nth=1))
+    late: list[str] = []
+    central.faults.add(
+        f.hook(
+            lambda _ctx: late.append(central.submit(100, at=T0 + timedelta(days=3))),
+            kind="odata",
+            path="select",
+            nth=2,
+        )
+    )
+
+    result = run_sync(engine, central)
+
+    assert result.status == "ok", result.error
+    assert late and count(engine, "SELECT count(*) FROM submission") == 22
+    with engine.connect() as conn:
+        assert conn.execute(select(SyncState.etag).where(SyncState.form_id == FORM_ID)).scalar_one() is None
+    before = requests_to(central, "select")
+    assert run_sync(engine, central).status == "ok"
+    assert requests_to(central, "select") - before == 1
+    clean_run_then_invariants(engine, central)
 
 
 # --- F7: session expiry ----------------------------------------------------------------------------------------------

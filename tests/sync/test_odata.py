@@ -83,6 +83,50 @@ def test_parse_id_list__cut_or_unusual__none_so_the_full_decoder_decides(raw: by
     assert parse_id_list(raw) is None
 
 
+def _id_doc(n: int, deleted_every: int = 3) -> bytes:
+    row = '{{"__id":"uuid:{:04d}","__system":{{"deletedAt":{}}}}}'
+    rows = ",".join(
+        row.format(i, '"2026-11-28T01:52:03.397Z"' if i % deleted_every == 0 else "null") for i in range(n)
+    )
+    return f'{{"@odata.context":"x","value":[{rows}],"@odata.nextLink":null}}'.encode()
+
+
+def test_id_list_scanner__fed_in_chunks_split_anywhere__same_as_whole() -> None:
+    from sync.odata import IdListScanner, parse_id_list
+
+    raw = _id_doc(7)
+    whole = parse_id_list(raw)
+    assert whole is not None and whole[2:] == (4, 3)
+    for size in (1, 2, 3, 5, 17, 64):
+        scanner = IdListScanner()
+        for i in range(0, len(raw), size):
+            scanner.feed(raw[i : i + size])
+        assert scanner.finish() == whole, size
+    for cut in range(1, len(raw)):  # every split into two chunks
+        scanner = IdListScanner()
+        scanner.feed(raw[:cut])
+        scanner.feed(raw[cut:])
+        assert scanner.finish() == whole, cut
+
+
+def test_id_list_scanner__cut_or_foreign_content__none_and_what_it_holds_stays_small() -> None:
+    from sync.odata import IdListScanner
+
+    raw = _id_doc(50)
+    for cut in (len(raw) // 2, len(raw) - 3):
+        scanner = IdListScanner()
+        scanner.feed(raw[:cut])
+        assert scanner.finish() is None
+    odd = raw.replace(b',{"__id":"uuid:0010"', b',{"__id":"uuid:0010","x":1', 1)  # a row of another shape
+    scanner = IdListScanner()
+    scanner.feed(odd)
+    assert scanner.finish() is None
+    scanner = IdListScanner()  # a huge non-row: refused, not buffered
+    scanner.feed(b'{"value":[{"__id":"a","__system":{"deletedAt":null}},{"__id":"' + b"x" * 100_000)
+    scanner.feed(b"x" * 100_000)
+    assert len(scanner._pending) == 0 and scanner.finish() is None
+
+
 # --- the next link, read off a page's last bytes (to request the next page early) -------------------------------
 
 LINKED = b'{"value":[{"__id":"a","t":"\\"@odata.nextLink\\":\\"x\\""}],"@odata.nextLink":"http://c/v1/S?$skiptoken=01e"}'
