@@ -26,6 +26,7 @@ import contextlib
 import email.utils
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -57,6 +59,7 @@ from warehouse.loader import (
     load_prepared_page,
     max_time,
     page_extractor,
+    queue_changes,
     refresh_statistics,
 )
 from warehouse.models import ChangeQueue, DataQualityIssue, Submission, SyncRun, SyncState
@@ -86,6 +89,10 @@ SQLITE_CACHE_KIB = 8_192
 #: database, so checkpointing every few pages instead of at every commit writes each index page once, not
 #: once per commit. The run ends with a passive checkpoint.
 SQLITE_WAL_AUTOCHECKPOINT = 16_384
+#: The last page after which a load refreshes PostgreSQL's statistics (pages 1, 2, 4, … this). By then the tables
+#: hold thousands of rows and every lookup by key is planned as an index scan, as it stays however large they
+#: grow; the later ANALYZEs (pages 128, 256, 512 of a long first load) took half a second and changed no plan.
+ANALYZE_UNTIL_PAGE = 64
 #: A sweep of more rows than this prepares its pages in a second process (:mod:`sync.pageworker`), so decoding
 #: and writing overlap; below it, starting that process costs more than it saves.
 OFFLOAD_FROM_ROWS = 4_000
@@ -310,14 +317,16 @@ def _storage_errors() -> Iterator[None]:
         if exc.errno in (28, 27):  # ENOSPC, EFBIG
             raise StorageFull(f"the warehouse could not be written: {exc}") from exc
         raise StorageError(f"the warehouse could not be written: {exc}") from exc
-    except DBAPIError as exc:
-        text = str(exc.orig if exc.orig is not None else exc).lower()
+    except (DBAPIError, sqlite3.Error, psycopg.Error) as exc:
+        # the loader writes through the driver's own cursor, so its errors arrive unwrapped too
+        orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        text = str(orig).lower()
         if "locked" in text or "busy" in text:
-            raise DatabaseLocked(f"the warehouse stayed locked by another connection: {exc.orig}") from exc
+            raise DatabaseLocked(f"the warehouse stayed locked by another connection: {orig}") from exc
         if any(s in text for s in ("full", "no space", "could not extend", "too big")):
-            raise StorageFull(f"the warehouse could not be written (disk full?): {exc.orig}") from exc
+            raise StorageFull(f"the warehouse could not be written (disk full?): {orig}") from exc
         if any(s in text for s in ("disk i/o", "readonly", "read-only")):
-            raise StorageError(f"the warehouse could not be written: {exc.orig}") from exc
+            raise StorageError(f"the warehouse could not be written: {orig}") from exc
         raise
 
 
@@ -700,6 +709,7 @@ class _Batch:
         self.started = 0.0
         self.totals = run.totals
         self.last_page = 0
+        self.changes: list[tuple[object, ...]] = []  # change_queue rows, written once before the commit
 
     def __enter__(self) -> _Batch:
         return self
@@ -743,12 +753,13 @@ class _Batch:
             run.faults("upsert", number)
             if page.prepared is not None:
                 loaded = load_prepared_page(
-                    conn, tables, page.prepared, run_id=run.run_id, fetched_at=utcnow()
+                    conn, tables, page.prepared, run_id=run.run_id, fetched_at=utcnow(), changes=self.changes
                 )
             else:
                 loaded = load_central_page(
-                    conn, tables, page.rows, run_id=run.run_id, fetched_at=utcnow(), texts=page.texts
-                )
+                    conn, tables, page.rows, run_id=run.run_id, fetched_at=utcnow(), texts=page.texts,
+                    changes=self.changes,
+                )  # fmt: skip
         self.totals.add(loaded)
         run.newest_loaded = max_time(run.newest_loaded, loaded.max_server_time)
         if sweep is not None:
@@ -757,9 +768,13 @@ class _Batch:
             with _storage_errors():
                 run.page_hook(number, conn)
         log.debug("%s:%s page %d: %d rows", run.source, run.form_id, number, len(page.rows))
-        if run.engine.dialect.name == "postgresql" and number & (number - 1) == 0:
+        if (
+            run.engine.dialect.name == "postgresql"
+            and number & (number - 1) == 0
+            and number <= ANALYZE_UNTIL_PAGE
+        ):
             with _storage_errors():
-                refresh_statistics(conn, tables)  # after pages 1, 2, 4, 8, …: the planner sees the growth
+                refresh_statistics(conn, tables)  # after pages 1, 2, 4, … 64: the planner sees the growth
 
     def full(self) -> bool:
         """Whether the open transaction holds enough to commit."""
@@ -777,6 +792,8 @@ class _Batch:
         extra: dict[str, object] = {}
         committed = None
         with _storage_errors():
+            queue_changes(conn, self.changes)
+            self.changes = []
             if last and sweep is not None:
                 # the sweep is complete: the cursor moves, in the same transaction as its last page
                 committed = next_cursor(sweep.cursor, max_time(sweep.newest, sweep.pending), sweep.began)
@@ -805,6 +822,7 @@ class _Batch:
                 self.conn.close()
                 self.conn = self.tx = None
         self.rows = 0
+        self.changes = []
 
 
 @dataclass(slots=True)

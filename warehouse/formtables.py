@@ -255,7 +255,10 @@ def build_form_tables(source: str, form_id: str, rows: Iterable[FormField]) -> F
             cols.append(Column("_id", String(128), primary_key=True))
             cols += [Column(c, String(128)) for c in ROOT_SYSTEM_COLUMNS[1:]]
         else:
-            cols.append(Column("_id", String(128), primary_key=True))
+            # a repeat row is written and read only with its submission's (replaced whole, by _submission_id):
+            # no key of its own, so each row costs one random-key index insert, not two (tables created before
+            # keep their key; both load the same)
+            cols.append(Column("_id", String(128), nullable=False))
             cols.append(Column("_submission_id", String(128), nullable=False))
             cols.append(Column("_parent_id", String(128), nullable=False))
             cols.append(Column("_position", BigInteger, nullable=False))

@@ -41,6 +41,7 @@ from warehouse.prepare import (
     SYSTEM_TEXT,
     PreparedPage,
     prepare_rows,
+    version_key,
 )
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,15 @@ class PageResult:
         )
 
 
+#: The columns of a ``change_queue`` row as the loader queues it.
+CHANGE_COLUMNS = ("source", "form_id", "logical_id", "sync_run_id")
+
+
+def queue_changes(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Queue changed submissions for the domain derivation (rows of :data:`CHANGE_COLUMNS`)."""
+    append_rows(conn, "change_queue", CHANGE_COLUMNS, rows)
+
+
 def refresh_statistics(conn: Connection, tables: FormTables) -> None:
     """Let PostgreSQL's planner see how big the sync's tables have grown (a no-op on SQLite).
 
@@ -112,7 +122,7 @@ def refresh_statistics(conn: Connection, tables: FormTables) -> None:
     if conn.dialect.name != "postgresql":
         return
     # only the key columns: the planner needs the table sizes and the keys' selectivity, not the payloads
-    targets = ["submission (source, form_id, logical_id)", "raw_submission (source, form_id, instance_id)"]
+    targets = ["submission (source, form_id, logical_id)", "raw_submission (version_key)"]
     targets += [
         f"{_q(t.name)} ({'_id' if rp == '' else '_submission_id'})" for rp, t in tables.sa_tables.items()
     ]
@@ -219,6 +229,7 @@ _RAW_COLUMNS = (
     "form_version",
     "fetched_at",
     "sync_run_id",
+    "version_key",
 )
 _SUB_KEY = ("source", "form_id", "logical_id")
 _SUB_COLUMNS = (*_SUB_KEY, "instance_id", "payload_sha256", *SYSTEM_NAMES, "first_run_id", "last_run_id")
@@ -267,15 +278,17 @@ def load_central_page(
     run_id: int | None,
     fetched_at: datetime,
     texts: Sequence[str] | None = None,
+    changes: list[tuple[Any, ...]] | None = None,
 ) -> PageResult:
     """Load one page of Central OData rows (``$expand=*``) for one form, in the caller's transaction.
 
     :param texts: the verbatim JSON text of each row (``texts[i]`` is ``rows[i]``), stored as the raw version;
         without it the rows are encoded again.
+    :param changes: see :func:`load_prepared_page`.
     """
     extractor = page_extractor(tables, conn.dialect.name == "postgresql")
     prepared = prepare_rows(extractor, rows, texts)
-    return load_prepared_page(conn, tables, prepared, run_id=run_id, fetched_at=fetched_at)
+    return load_prepared_page(conn, tables, prepared, run_id=run_id, fetched_at=fetched_at, changes=changes)
 
 
 def load_prepared_page(
@@ -285,9 +298,15 @@ def load_prepared_page(
     *,
     run_id: int | None,
     fetched_at: datetime,
+    changes: list[tuple[Any, ...]] | None = None,
 ) -> PageResult:
     """Load one prepared page (:func:`warehouse.prepare.prepare_rows` with :func:`page_extractor`'s extractor)
-    for one form, in the caller's transaction."""
+    for one form, in the caller's transaction.
+
+    :param changes: collects the page's ``change_queue`` rows (:data:`CHANGE_COLUMNS`) for the caller to write
+        with :func:`queue_changes` before it commits (one write for many pages: nothing reads the queue before
+        the commit); without it they are written here.
+    """
     db = _Db(conn)
     pg = db.pg
     extractor = page_extractor(tables, pg)
@@ -386,9 +405,9 @@ def load_prepared_page(
         instance_id, sysvals, sha, payload = rec[INSTANCE_ID], rec[SYSTEM], rec[SHA], rec[PAYLOAD]
         old = existing[logical_id]
         stored = db.query(
-            f"SELECT payload FROM raw_submission WHERE source = {db.mark} AND form_id = {db.mark} "
-            f"AND instance_id = {db.mark}",
-            [source, form_id, instance_id],
+            f"SELECT payload FROM raw_submission WHERE version_key = {db.mark} AND source = {db.mark} "
+            f"AND form_id = {db.mark} AND instance_id = {db.mark}",
+            [version_key(source, form_id, instance_id), source, form_id, instance_id],
         )
         system_changed = any(old.system[i] != sysvals[i] for i in _COMPARED_AT)
         if stored and same_content(stored[0][0], payload):
@@ -439,7 +458,7 @@ def load_prepared_page(
             else:
                 fresh.setdefault(r[3], r)  # the same version twice in a page is stored once
         versions = [*fresh.values(), *_new_versions(db, source, form_id, known)]
-        versions.sort(key=_by_logical_id)  # key order: each index page is visited once per page, not per row
+        versions.sort(key=_by_version_key)  # key order: each index page is visited once per page, not per row
         db.insert("raw_submission", _RAW_COLUMNS, versions)
     new_subs.sort(key=_by_logical_id)
     db.insert("submission", _SUB_COLUMNS, new_subs)
@@ -478,11 +497,11 @@ def load_prepared_page(
         problems.append((None, Problem("NORMALISER_ERROR", "error", "__id", excerpt, reason)))
     _insert_problems(db, source, form_id, problems, run_id, stamp)
     if changed:
-        db.insert(
-            "change_queue",
-            ("source", "form_id", "logical_id", "sync_run_id"),
-            [(source, form_id, lid, run_id) for lid in changed],
-        )
+        queued = [(source, form_id, lid, run_id) for lid in changed]
+        if changes is None:
+            queue_changes(conn, queued)
+        else:
+            changes.extend(queued)
     result.changed = len(changed)
     result.changed_ids = changed[:MAX_CHANGED_IDS]
     return result
@@ -508,6 +527,7 @@ def _raw_row(
         rec[SYSTEM][-1],
         stamp,
         run_id,
+        version_key(source, form_id, instance_id),
     )
 
 
@@ -569,6 +589,7 @@ def _insert_problems(
 
 
 _by_logical_id = operator.itemgetter(2)
+_by_version_key = operator.itemgetter(_RAW_COLUMNS.index("version_key"))
 _by_row_id = operator.itemgetter(0)
 
 
@@ -579,16 +600,33 @@ def _new_versions(
     unique: dict[str, tuple[Any, ...]] = {}
     for r in raw_rows:
         unique.setdefault(r[3], r)
-    instance_ids = list(unique)
-    for i in range(0, len(instance_ids), CHUNK):
-        condition, values = db.in_list("instance_id", instance_ids[i : i + CHUNK])
-        for (stored,) in db.query(
-            f"SELECT instance_id FROM raw_submission WHERE source = {db.mark} AND form_id = {db.mark} "
-            f"AND {condition}",
-            [source, form_id, *values],
-        ):
-            unique.pop(stored, None)
+    for found in _stored_versions(db, source, form_id, list(unique)).values():
+        unique.pop(found[0], None)
     return list(unique.values())
+
+
+def _stored_versions(
+    db: _Db, source: str, form_id: str, instance_ids: Sequence[str], columns: str = ""
+) -> dict[str, tuple[Any, ...]]:
+    """The stored versions among these instance ids: instance id -> (instance_id, *columns), found by key."""
+    found: dict[str, tuple[Any, ...]] = {}
+    wanted = set(instance_ids)
+    keys = [version_key(source, form_id, i) for i in instance_ids]
+    extra = f", {columns}" if columns else ""
+    for i in range(0, len(keys), CHUNK):
+        chunk = keys[i : i + CHUNK]
+        if db.pg:
+            condition, values = f"version_key = ANY({db.mark}::bigint[])", [chunk]
+        else:
+            condition, values = db.in_list("version_key", chunk)  # type: ignore[arg-type]
+        for row in db.query(
+            f"SELECT instance_id{extra} FROM raw_submission WHERE {condition} AND source = {db.mark} "
+            f"AND form_id = {db.mark}",
+            [*values, source, form_id],
+        ):
+            if row[0] in wanted:  # a key two versions share: the instance id tells them apart
+                found[row[0]] = row
+    return found
 
 
 def rederive_form(
@@ -625,16 +663,23 @@ def rederive_form(
     done = found_total = 0
     after = ""
     while True:
-        rows = db.query(
+        current = db.query(
             "SELECT s.logical_id, s.instance_id, s.submission_date, s.updated_at, s.deleted_at, s.review_state, "
-            "s.form_version, s.submitter_id, r.payload FROM submission s JOIN raw_submission r "
-            "ON r.source = s.source AND r.form_id = s.form_id AND r.instance_id = s.instance_id "
-            f"WHERE s.source = {db.mark} AND s.form_id = {db.mark} AND s.logical_id > {db.mark} "
-            f"ORDER BY s.logical_id LIMIT {int(batch)}",
+            f"s.form_version, s.submitter_id FROM submission s WHERE s.source = {db.mark} AND s.form_id = "
+            f"{db.mark} AND s.logical_id > {db.mark} ORDER BY s.logical_id LIMIT {int(batch)}",
             [source, form_id, after],
         )
-        if not rows:
+        if not current:
             break
+        payloads = _stored_versions(db, source, form_id, [r[1] for r in current], "payload")
+        # a current row always has its version stored (they commit together); one without is reported, not guessed
+        rows = [(*r, payloads[r[1]][1]) for r in current if r[1] in payloads]
+        if len(rows) < len(current):
+            log.error(
+                "%s:%s: no raw version stored for %s; those submissions are left out of the rebuild",
+                source, form_id, ", ".join(r[0] for r in current if r[1] not in payloads),
+            )  # fmt: skip
+        after = current[-1][0]
         outs: dict[str, list[tuple[Any, ...]]] = {rp: [] for rp in tables.tables}
         problems: list[tuple[str | None, Problem]] = []
         for logical_id, instance_id, *system, payload in rows:
@@ -653,5 +698,4 @@ def rederive_form(
         _insert_problems(db, source, form_id, problems, None, stamp)
         done += len(rows)
         found_total += len(problems)
-        after = rows[-1][0]
     return done, found_total

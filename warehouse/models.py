@@ -122,10 +122,14 @@ class RawSubmission(Base):
     form_version: Mapped[str | None] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     sync_run_id: Mapped[int | None] = mapped_column(Integer)
+    #: :func:`warehouse.prepare.version_key` of (source, form_id, instance_id): how a version is found
+    version_key: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        # versions are found by instance id; no index by logical id (no query reads one: it cost every write)
-        UniqueConstraint("source", "form_id", "instance_id", name="uq_raw_submission_version"),
+        # versions are found by their 8-byte key (then compared by instance id): a small index a long load's
+        # random inserts keep in cache; the loader stores each version once. No index by logical id (no query
+        # reads one: it cost every write).
+        Index("ix_raw_submission_version_key", "version_key"),
     )
 
 
@@ -165,7 +169,7 @@ class ChangeQueue(Base):
     logical_id: Mapped[str] = mapped_column(String(128))
     sync_run_id: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_change_queue_form", "source", "form_id", "id"),)
+    # drained in id order (the primary key); no index by form: nothing reads one, and every change wrote it
 
 
 class RecomputeQueue(Base):

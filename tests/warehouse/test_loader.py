@@ -311,3 +311,48 @@ def load_texts(engine: Engine, rows: list[dict], texts: list[str]):  # type: ign
     with write_connection(engine) as conn:
         tables = ensure_form_tables(conn, "central", "survei_rumah_tangga", fields(), 1)
         return load_central_page(conn, tables, rows, run_id=1, fetched_at=NOW, texts=texts)
+
+
+def test_version_key__deterministic_signed_64_bit_and_per_form() -> None:
+    from warehouse.prepare import version_key
+
+    key = version_key("central", "f", "uuid:1")
+    assert key == version_key("central", "f", "uuid:1") and -(2**63) <= key < 2**63
+    assert len({key, version_key("central", "g", "uuid:1"), version_key("kobo", "f", "uuid:1")}) == 3
+
+
+def test_load__versions_sharing_a_key__stored_once_each_and_told_apart(engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every version under one key (a collision, forced): still each version stored once, found by its instance
+    id — on a re-send, an edit, a conflict and a rebuild."""
+    import warehouse.loader as loader
+
+    monkeypatch.setattr(loader, "version_key", lambda *_a: 7)
+    rows = expanded_rows()
+    load(engine, rows)
+    edited = copy.deepcopy(rows[0])
+    edited["meta"]["instanceID"] = "uuid:new-version-1"
+    edited["kepala"]["nama_kepala"] = "Nama Diperbaiki"
+    edited["__system"].update(updatedAt="2026-11-28T02:00:00.000Z", edits=1)
+    load(engine, [edited], run_id=2)
+    resent = load(engine, [copy.deepcopy(edited), copy.deepcopy(rows[1])], run_id=3)
+    assert (resent.inserted, resent.updated, resent.unchanged) == (0, 0, 2)
+    other = copy.deepcopy(rows[1])
+    other["kepala"]["nama_kepala"] = "Isi Lain"
+    assert load(engine, [other], run_id=4).quarantined == 1
+    assert count(engine, "raw_submission") == len(rows) + 2
+    assert raw_versions(engine, rows[0]["__id"]) == sorted(
+        [rows[0]["meta"]["instanceID"], "uuid:new-version-1"]
+    )
+
+    from warehouse.loader import rederive_form
+
+    with write_connection(engine) as conn:
+        tables = ensure_form_tables(conn, "central", "survei_rumah_tangga", fields(), 5)
+        assert rederive_form(conn, tables, at=NOW)[0] == len(rows)
+    with engine.connect() as conn:
+        names = dict(conn.execute(text("SELECT _id, nama_kepala FROM f_survei_rumah_tangga")).all())
+    assert len(names) == len(rows)
+    assert (
+        names[rows[0]["__id"]] == "Nama Diperbaiki"
+        and names[rows[1]["__id"]] == rows[1]["kepala"]["nama_kepala"]
+    )
