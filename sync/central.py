@@ -14,12 +14,13 @@ import email.utils
 import json
 import logging
 import random
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -229,29 +230,52 @@ def _checked_page(doc: ParsedDocument) -> ParsedDocument:
 
 @dataclass(slots=True)
 class IdList:
-    """The ids of a form, live and deleted: newline-joined UTF-8 (a fraction of the memory of lists of str)."""
+    """The ids of a form, live and deleted: newline-joined UTF-8, as bytes or in a file (a large form's list is
+    kept on disk while the sweep runs, so the sync's memory does not grow with the form)."""
 
-    live: bytes
-    deleted: bytes
+    live: bytes | IO[bytes]
+    deleted: bytes | IO[bytes]
     live_count: int
     deleted_count: int
 
     def live_ids(self) -> list[str]:
-        return self.live.decode("utf-8").split("\n") if self.live else []
+        return list(split_ids(self.live))
 
     def deleted_ids(self) -> list[str]:
-        return self.deleted.decode("utf-8").split("\n") if self.deleted else []
+        return list(split_ids(self.deleted))
+
+
+def split_ids(ids: bytes | IO[bytes]) -> Iterator[str]:
+    """The ids of one side of an :class:`IdList`, one by one."""
+    if isinstance(ids, bytes):
+        lines: Iterable[bytes] = ids.split(b"\n")
+    else:
+        ids.seek(0)
+        lines = ids
+    for line in lines:
+        line = line.rstrip(b"\n")
+        if line:
+            yield line.decode("utf-8")
+
+
+#: Bytes of ids an id list keeps in memory before it moves to a temporary file.
+ID_LIST_IN_MEMORY = 1 << 20
 
 
 def _scan_id_list(chunks: Iterator[bytes]) -> IdList:
-    """An id list decoded as it arrives (the document itself is never held)."""
-    scanner = IdListScanner()
+    """An id list decoded as it arrives (the document itself is never held, and the ids go to temporary
+    files once they pass :data:`ID_LIST_IN_MEMORY`)."""
+    live = tempfile.SpooledTemporaryFile(ID_LIST_IN_MEMORY)  # noqa: SIM115  # lives as long as the IdList
+    deleted = tempfile.SpooledTemporaryFile(ID_LIST_IN_MEMORY)  # noqa: SIM115
+    scanner = IdListScanner(live, deleted)  # type: ignore[arg-type]
     for chunk in chunks:
         scanner.feed(chunk)
-    fast = scanner.finish()
-    if fast is None:
+    counts = scanner.finish()
+    if counts is None:
+        live.close()
+        deleted.close()
         raise UpstreamMalformed("not a plain id list (cut, or a layout to decode in full)")
-    return IdList(*fast)
+    return IdList(live, deleted, *counts)  # type: ignore[arg-type]
 
 
 def _parse_id_list(raw: bytes) -> IdList:

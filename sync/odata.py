@@ -8,11 +8,12 @@ records where each row starts and ends: one pass, and the stored text is the ser
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from sync.errors import UpstreamMalformed
 
@@ -166,7 +167,10 @@ def parse_id_list(raw: bytes) -> tuple[bytes, bytes, int, int] | None:
     newline-joined UTF-8 bytes; None for anything unusual (see :class:`IdListScanner`)."""
     scanner = IdListScanner()
     scanner.feed(raw)
-    return scanner.finish()
+    counts = scanner.finish()
+    if counts is None:
+        return None
+    return scanner.live.getvalue(), scanner.deleted.getvalue(), *counts  # type: ignore[attr-defined]
 
 
 #: Bytes a scanner may hold back waiting for a row to complete (a row is ~90 bytes; more means no row is coming).
@@ -182,10 +186,14 @@ class IdListScanner:
     follow one another separated by commas, the array closes after the last, and what follows parses as JSON
     members. Anything else (an escaped character in an id, another layout, a cut body) makes :meth:`finish`
     return None: decode the document in full instead.
+
+    The ids go, newline-separated, to ``live`` and ``deleted`` (in memory by default; a caller may pass files,
+    so that not even the ids of a large form stay in memory).
     """
 
-    def __init__(self) -> None:
-        self._live, self._deleted = bytearray(), bytearray()
+    def __init__(self, live: IO[bytes] | None = None, deleted: IO[bytes] | None = None) -> None:
+        self.live: IO[bytes] = live if live is not None else io.BytesIO()
+        self.deleted: IO[bytes] = deleted if deleted is not None else io.BytesIO()
         self._counts = [0, 0]
         self._pending = b""
         self._in_array = False
@@ -220,10 +228,10 @@ class IdListScanner:
             if row is None:
                 break
             is_deleted = row.group(2) != b"null"
-            out = self._deleted if is_deleted else self._live
+            out = self.deleted if is_deleted else self.live
             if self._counts[is_deleted]:
-                out += b"\n"
-            out += row.group(1)
+                out.write(b"\n")
+            out.write(row.group(1))
             self._counts[is_deleted] += 1
             pos = row.end()
             self._need_comma = True
@@ -236,8 +244,9 @@ class IdListScanner:
             self._failed = True
             self._pending = b""
 
-    def finish(self) -> tuple[bytes, bytes, int, int] | None:
-        """(live ids, deleted ids, live count, deleted count), or None if the document was not a plain id list."""
+    def finish(self) -> tuple[int, int] | None:
+        """(live count, deleted count) once the ids are all written, or None if the document was not a plain id
+        list."""
         if self._failed or not self._in_array or not self._need_comma:
             return None
         tail = self._pending.strip()
@@ -248,4 +257,4 @@ class IdListScanner:
             json.loads(b'{"value":0}' if rest == b"}" else b'{"value":0' + rest)
         except ValueError:
             return None
-        return bytes(self._live), bytes(self._deleted), self._counts[0], self._counts[1]
+        return self._counts[0], self._counts[1]

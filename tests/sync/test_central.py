@@ -125,6 +125,22 @@ def test_id_list__deferred__answers_on_headers_and_the_list_arrives_meanwhile(ce
     assert answered < finished / 3, (answered, finished)
 
 
+def test_id_list__deferred_past_its_memory_share__ids_kept_in_a_file(
+    central: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large form's ids wait for the reconciliation on disk, not in the sync's memory."""
+    import sync.central
+
+    monkeypatch.setattr(sync.central, "ID_LIST_IN_MEMORY", 200)
+    ids = seed(central, 30)
+    central.store.delete(central.project_id, FORM_ID, ids[0])
+    with central.client() as client:
+        listing = client.id_list(FORM_ID, None, deferred=True).body.result()
+    assert listing.live._rolled  # a temporary file now
+    assert sorted(listing.live_ids()) == sorted(ids[1:]) and listing.deleted_ids() == [ids[0]]
+    assert (listing.live_count, listing.deleted_count) == (29, 1)
+
+
 def test_id_list__deferred_304__no_body_to_read(central: Env) -> None:
     seed(central, 5)
     with central.client() as client:

@@ -127,6 +127,8 @@ def _words(text: str | None) -> list[str]:
 
 def _int(text: Any) -> int | None:
     """A member position (``urutan``, stored as text); None when empty or not a number."""
+    if text.__class__ is str and text.isdigit():  # the usual case, first: this runs for every member and child
+        return int(text)
     if not text:
         return None
     if text.__class__ is int:
