@@ -20,7 +20,8 @@ KUNJUNGAN = "kunjungan"
 PER_TANGGAL = "per_tanggal"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (see KpmSnapshot below): a full recompute reads about a million members and attendance rows.
+@dataclass(slots=True)
 class Member:
     """A member of the household from the registration roster (answers as given then)."""
 
@@ -37,7 +38,7 @@ class Member:
     serumah: bool = True  # False once a visit reported the member no longer living in the house
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChildRow:
     """School attendance of one child at a visit (``pantau_anak``); ``urutan`` None = not on the roster."""
 
@@ -48,7 +49,7 @@ class ChildRow:
     hari_efektif: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ToddlerRow:
     """Weighing of one toddler at a visit (``pantau_balita``); ``urutan`` None = not on the roster."""
 

@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from warehouse.db import id_in
 from warehouse.graduation.household import (
     KUNJUNGAN,
     PER_TANGGAL,
@@ -127,7 +126,9 @@ def _words(text: str | None) -> list[str]:
 
 def _int(text: Any) -> int | None:
     """A member position (``urutan``, stored as text); None when empty or not a number."""
-    if text.__class__ is str and text.isdigit():  # the usual case, first: this runs for every member and child
+    if (
+        text.__class__ is str and text.isdigit()
+    ):  # the usual case, first: this runs for every member and child
         return int(text)
     if not text:
         return None
@@ -198,6 +199,60 @@ _BORN, _DIED, _LEFT, _CAME, _HOUSE_CHANGES = (
 )
 
 
+def _rows(
+    conn: Connection, sql: str, ids: Sequence[str], params: Sequence[Any] = (), day: int | None = None
+) -> list[Any]:
+    """Rows of ``sql`` (``{ids}`` marks where the id condition goes) for these ids, as tuples from the driver.
+
+    Read without SQLAlchemy's per-row result processing: these queries return about 25 rows per KPM, a million
+    and more in a full recompute. The one date column (position ``day``) comes back from SQLite as ISO text and
+    is turned into a date here, which is all the processing these columns need.
+    """
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    if pg:
+        condition, values = f"= ANY({mark})", [list(ids)]
+    else:
+        condition, values = f"IN ({', '.join([mark] * len(ids))})", list(ids)
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql.format(ids=condition, mark=mark), (*values, *params))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    if day is not None and not pg:
+        iso = date.fromisoformat
+        rows = [
+            r if r[day] is None else (*r[:day], iso(r[day]), *r[day + 1 :])  # type: ignore[arg-type]
+            for r in rows
+        ]
+    return rows
+
+
+def _select(table: Any, columns: Sequence[str]) -> str:
+    return f"SELECT {', '.join(f'{table.name}.{c}' for c in columns)} FROM {table.name}"
+
+
+_KPM_SQL = _select(_KPM, _KPM_COLUMNS) + " WHERE kpm.id_kpm {ids}"
+_ANGGOTA_SQL = (
+    _select(_ANGGOTA, _ANGGOTA_COLUMNS)
+    + " WHERE anggota.id_kpm {ids} ORDER BY anggota.id_kpm, anggota.urutan"
+)
+_KUNJUNGAN_SQL = (
+    _select(_KUNJUNGAN, _KUNJUNGAN_COLUMNS)
+    + " WHERE kunjungan.id_kpm {ids} AND kunjungan.tanggal_kunjungan IS NOT NULL{until}"
+    + " ORDER BY kunjungan.id_kpm, kunjungan.tanggal_kunjungan, kunjungan.id"
+)
+_ANAK_SQL = (
+    "SELECT a.kunjungan_id, a.urutan, a.status, a.pct_hadir, a.hadir_hari, a.hari_efektif FROM pantau_anak a "
+    "JOIN kunjungan k ON k.id = a.kunjungan_id WHERE k.id_kpm {ids} ORDER BY a.kunjungan_id, a.baris"
+)
+_BALITA_SQL = (
+    "SELECT b.kunjungan_id, b.urutan, b.ditimbang FROM pantau_balita b "
+    "JOIN kunjungan k ON k.id = b.kunjungan_id WHERE k.id_kpm {ids} ORDER BY b.kunjungan_id, b.baris"
+)
+
+
 def _build_chunk(
     conn: Connection,
     ids: list[str],
@@ -206,54 +261,29 @@ def _build_chunk(
     since: date | None,
     history: bool,
 ) -> Iterator[KpmSnapshot]:
-    kpm_rows = {
-        r[0]: r
-        for r in conn.execute(
-            select(*(_KPM.c[c] for c in _KPM_COLUMNS)).where(id_in(conn, _KPM.c.id_kpm, ids))
-        ).all()
-    }
+    kpm_rows = {r[0]: r for r in _rows(conn, _KPM_SQL, ids, day=_K["tanggal_registrasi"])}
     members: dict[str, list[Member]] = {}
-    for r in conn.execute(
-        select(*(_ANGGOTA.c[c] for c in _ANGGOTA_COLUMNS))
-        .where(id_in(conn, _ANGGOTA.c.id_kpm, ids))
-        .order_by(_ANGGOTA.c.id_kpm, _ANGGOTA.c.urutan)
-    ).all():
+    born = _ANGGOTA_COLUMNS.index("tanggal_lahir")
+    for r in _rows(conn, _ANGGOTA_SQL, ids, day=born):
         members.setdefault(r[0], []).append(Member(*r[1:]))  # _ANGGOTA_COLUMNS[1:] follow Member's fields
-    visit_query = select(*(_KUNJUNGAN.c[c] for c in _KUNJUNGAN_COLUMNS)).where(
-        id_in(conn, _KUNJUNGAN.c.id_kpm, ids), _KUNJUNGAN.c.tanggal_kunjungan.is_not(None)
-    )
-    if until is not None:
-        visit_query = visit_query.where(_KUNJUNGAN.c.tanggal_kunjungan <= until)
+    if until is None:
+        visit_sql, visit_params = _KUNJUNGAN_SQL.replace("{until}", ""), ()
+    else:
+        bound = until if conn.dialect.name == "postgresql" else until.isoformat()
+        visit_sql, visit_params = (
+            _KUNJUNGAN_SQL.replace("{until}", " AND kunjungan.tanggal_kunjungan <= {mark}"),
+            (bound,),
+        )
     visits: dict[str, list[Any]] = {}
-    for r in conn.execute(
-        visit_query.order_by(_KUNJUNGAN.c.id_kpm, _KUNJUNGAN.c.tanggal_kunjungan, _KUNJUNGAN.c.id)
-    ).all():
-        visits.setdefault(r[_V["id_kpm"]], []).append(r)
+    by_kpm = _V["id_kpm"]
+    for r in _rows(conn, visit_sql, ids, visit_params, day=_DAY):
+        visits.setdefault(r[by_kpm], []).append(r)
     children: dict[str, list[ChildRow]] = {}
     toddlers: dict[str, list[ToddlerRow]] = {}
     if visits:
-        join = _ANAK.join(_KUNJUNGAN, _KUNJUNGAN.c.id == _ANAK.c.kunjungan_id)
-        for kid, urutan, status, pct, present, days in conn.execute(
-            select(
-                _ANAK.c.kunjungan_id,
-                _ANAK.c.urutan,
-                _ANAK.c.status,
-                _ANAK.c.pct_hadir,
-                _ANAK.c.hadir_hari,
-                _ANAK.c.hari_efektif,
-            )
-            .select_from(join)
-            .where(id_in(conn, _KUNJUNGAN.c.id_kpm, ids))
-            .order_by(_ANAK.c.kunjungan_id, _ANAK.c.baris)
-        ).all():
+        for kid, urutan, status, pct, present, days in _rows(conn, _ANAK_SQL, ids):
             children.setdefault(kid, []).append(ChildRow(_int(urutan), status, pct, present, days))
-        join = _BALITA.join(_KUNJUNGAN, _KUNJUNGAN.c.id == _BALITA.c.kunjungan_id)
-        for kid, urutan, weighed in conn.execute(
-            select(_BALITA.c.kunjungan_id, _BALITA.c.urutan, _BALITA.c.ditimbang)
-            .select_from(join)
-            .where(id_in(conn, _KUNJUNGAN.c.id_kpm, ids))
-            .order_by(_BALITA.c.kunjungan_id, _BALITA.c.baris)
-        ).all():
+        for kid, urutan, weighed in _rows(conn, _BALITA_SQL, ids):
             toddlers.setdefault(kid, []).append(ToddlerRow(_int(urutan), weighed))
     for key in ids:
         kpm = kpm_rows.get(key)
