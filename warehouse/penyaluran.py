@@ -76,10 +76,15 @@ def read_tahap(path: Path = TAHAP_CSV) -> list[Tahap]:
 
 
 def load_program_tahap(engine: Engine, path: Path = TAHAP_CSV) -> int:
-    """Replace ``program_tahap`` with the tranche table; returns the number of tranches."""
+    """Replace ``program_tahap`` with the tranche table; returns the number of tranches.
+
+    When the tranches changed, every KPM's disbursements are checked again against them, in the same
+    transaction (a graduation recompute does not: no rule decides an entitlement).
+    """
     rows = read_tahap(path)
     table = ProgramTahap.__table__
     with write_connection(engine) as conn:
+        before = tranche_table(conn)
         conn.execute(delete(table))
         if rows:
             conn.execute(
@@ -96,6 +101,9 @@ def load_program_tahap(engine: Engine, path: Path = TAHAP_CSV) -> int:
                     for t in rows
                 ],
             )
+        if tranche_table(conn) != before:
+            p = Penyaluran.__table__
+            check_disbursements(conn, [r[0] for r in conn.execute(select(p.c.id_kpm).distinct()) if r[0]])
     return len(rows)
 
 

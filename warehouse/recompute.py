@@ -64,6 +64,23 @@ RESULT_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _RulesOnly:
+    """The KPM ``--all`` queued only to be reassessed (none of their inputs changed), and when it queued them."""
+
+    ids: frozenset[str]
+    stamp: datetime
+
+    def disbursements_may_have_changed(self, mark: Any) -> bool:
+        """Whether a queue entry needs its disbursements re-checked: a sync queued it, before ``--all`` or
+        since (re-queueing gives an entry a new mark)."""
+        return mark.id_kpm not in self.ids or _as_datetime(mark.queued_at) != self.stamp
+
+
+def _as_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 class RuleVersionChanged(ValueError):
     """A stored rule version was edited in place; its assessments would lose their meaning."""
 
@@ -307,8 +324,17 @@ _WRITTEN = operator.itemgetter(*WRITTEN_COLUMNS)
 _LATEST = ("kategori", "status_graduasi", "tanggal_kunjungan_terakhir")
 
 
-def apply_plan(conn: Connection, ids: Sequence[str], plan: _Planned, result: RecomputeResult) -> None:
-    """Write a batch's planned rows, the KPM's latest result and its disbursement problems."""
+def apply_plan(
+    conn: Connection,
+    ids: Sequence[str],
+    plan: _Planned,
+    result: RecomputeResult,
+    disbursements: Iterable[str] | None = None,
+) -> None:
+    """Write a batch's planned rows, the KPM's latest result and its disbursement problems.
+
+    :param disbursements: the KPM whose disbursements to re-check (default: all of ``ids``).
+    """
     a = Asesmen.__table__
     if plan.deletes:
         delete_rows(conn, a, ("id",), [(row_id,) for row_id in plan.deletes])
@@ -323,7 +349,7 @@ def apply_plan(conn: Connection, ids: Sequence[str], plan: _Planned, result: Rec
         _LATEST,
         [(*(latest[k][c] for c in _LATEST), k) if k in latest else (*blank, k) for k in ids],
     )
-    check_disbursements(conn, ids)
+    check_disbursements(conn, list(ids) if disbursements is None else list(disbursements))
     result.kpm += len(ids)
     result.inserted += len(plan.inserts)
     result.updated += len(plan.updates)
@@ -352,12 +378,15 @@ def _drain_batch(
     after: str | None,
     until: str | None,
     number: int = 0,
+    rules_only: _RulesOnly | None = None,
 ) -> tuple[RecomputeResult, str | None]:
     """Reassess the next queued batch (ids above ``after``, up to ``until``): compute outside the write lock,
     then write and unqueue — only entries not re-queued meanwhile — in one short transaction.
 
     :param number: the batch's number in this drain (1, 2, …): PostgreSQL statistics are refreshed as
         ``asesmen`` grows (batches 1, 2, 4, 8, …).
+    :param rules_only: what ``--all`` queued only to be reassessed after a rule change: those KPM's
+        disbursements are not re-checked, since no rule decides them (None: re-check every KPM of the batch).
     """
     result = RecomputeResult()
     queue = RecomputeQueue.__table__
@@ -379,14 +408,24 @@ def _drain_batch(
         ids = [m.id_kpm for m in marks]
         since = {m.id_kpm: _day(m.sejak) for m in marks}
         plan = plan_kpm(conn, ids, rule_sets, _utcnow(), since)
+    checked = (
+        None
+        if rules_only is None
+        else [m.id_kpm for m in marks if rules_only.disbursements_may_have_changed(m)]
+    )
     with write_connection(engine) as conn:
-        apply_plan(conn, ids, plan, result)
+        apply_plan(conn, ids, plan, result, checked)
         delete_rows(conn, queue, ("id_kpm", "queued_at"), [(m.id_kpm, m.queued_at) for m in marks])
     return result, ids[-1]
 
 
 def _drain_range(
-    url: str, rules_dir: str | None, batch: int, after: str | None, until: str | None
+    url: str,
+    rules_dir: str | None,
+    batch: int,
+    after: str | None,
+    until: str | None,
+    rules_only: _RulesOnly | None = None,
 ) -> RecomputeResult:
     """A worker process: drain the queue between two ids (its own engine; rules read again)."""
     from warehouse.db import make_engine  # a child process builds its own engine
@@ -401,7 +440,7 @@ def _drain_range(
             number += 1
             # one worker keeps the statistics fresh for all (they share the tables)
             result, last = _drain_batch(
-                engine, rule_sets, batch, cursor, until, number if after is None else 0
+                engine, rule_sets, batch, cursor, until, number if after is None else 0, rules_only
             )
             if last is None:
                 return total
@@ -453,11 +492,17 @@ def recompute(
     rule_sets = load_rule_sets(rules_dir or RULES_DIR)
     result = RecomputeResult()
     queue = RecomputeQueue.__table__
+    rules_only: _RulesOnly | None = None
     with write_connection(engine) as conn:
         store_rule_sets(conn, rule_sets)
         if all_kpm:
-            _queue_everything(conn, _utcnow())
+            # what a sync queued may hold new disbursements; what only --all queues needs reassessing alone
+            synced = {r[0] for r in conn.execute(select(queue.c.id_kpm))}
+            stamp = _utcnow()
+            _queue_everything(conn, stamp)
         keys = [r[0] for r in conn.execute(select(queue.c.id_kpm).order_by(queue.c.id_kpm))]
+        if all_kpm:
+            rules_only = _RulesOnly(frozenset(k for k in keys if k not in synced), stamp)
     if workers is None:
         workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(keys) >= PARALLEL_FROM else 1
     if workers > 1 and len(keys) >= 2 * batch:
@@ -469,7 +514,10 @@ def recompute(
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             parts = pool.starmap(
                 _drain_range,
-                [(url, str(rules_dir) if rules_dir else None, batch, lo, hi) for lo, hi in ranges],
+                [
+                    (url, str(rules_dir) if rules_dir else None, batch, lo, hi, rules_only)
+                    for lo, hi in ranges
+                ],
             )
         for part in parts:
             _add(result, part)
@@ -481,7 +529,7 @@ def recompute(
     )  # statistics matter for a long queue, and would cost a short one seconds
     while True:  # what is left (a single worker, or anything queued meanwhile)
         number += 1
-        part, last = _drain_batch(engine, rule_sets, batch, cursor, None, number if bulk else 0)
+        part, last = _drain_batch(engine, rule_sets, batch, cursor, None, number if bulk else 0, rules_only)
         if last is None:
             break
         _add(result, part)

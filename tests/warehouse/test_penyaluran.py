@@ -128,3 +128,41 @@ def test_check_disbursements__stored__problems_per_kpm(engine: Engine) -> None:
     assert [(r.id_kpm, r.jenis, r.diharapkan_rp, r.diterima_rp, r.kode_kabupaten) for r in rows] == [
         ("3601-000002", "kurang", 1_000_000, 500_000, "3601")
     ]
+
+
+def test_load_program_tahap__tranche_changed__every_kpms_disbursements_checked_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A new amount for a tranche shows up as mismatches at once (no recompute checks disbursements for a rule
+    change); loading the same table again checks nothing."""
+    load_program_tahap(engine)
+    with write_connection(engine) as conn:
+        conn.execute(Kpm.__table__.insert(), [{"id_kpm": "3601-000001", "kode_kabupaten": "3601"}])
+        conn.execute(
+            Penyaluran.__table__.insert(),
+            [
+                {
+                    "id": "s1",
+                    "id_kpm": "3601-000001",
+                    **{k: v for k, v in confirmation("s1").items() if k != "id"},
+                }
+            ],
+        )
+        assert check_disbursements(conn, ["3601-000001"]) == 0
+    from warehouse.penyaluran import TAHAP_CSV
+
+    text = TAHAP_CSV.read_text(encoding="utf-8")
+    changed = tmp_path / "tahap.csv"
+    changed.write_text(text.replace("1000000", "1100000", 1), encoding="utf-8")
+    assert changed.read_text(encoding="utf-8") != text
+    load_program_tahap(engine, changed)
+    with engine.connect() as conn:
+        rows = conn.execute(select(MasalahPenyaluran.__table__)).all()
+    assert [(r.id_kpm, r.jenis, r.diharapkan_rp, r.diterima_rp) for r in rows] == [
+        ("3601-000001", "kurang", 1_100_000, 1_000_000)
+    ]
+    with write_connection(engine) as conn:  # the same table again: nothing re-checked (a stale row stays)
+        conn.execute(MasalahPenyaluran.__table__.delete())
+    load_program_tahap(engine, changed)
+    with engine.connect() as conn:
+        assert conn.execute(select(MasalahPenyaluran.__table__)).all() == []

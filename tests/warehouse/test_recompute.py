@@ -327,3 +327,42 @@ def test_recompute__rows_in_the_older_criteria_form__read_and_kept(synced: Synce
     again = recompute(synced.engine)
     assert again.kpm == len(last_visit) and again.updated == again.inserted == again.deleted == 0
     assert {k: result_of(v) for k, v in rows(synced).items()} == expected
+
+
+def test_recompute__all__disbursements_checked_again_only_where_a_sync_queued(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--all after a rule change reassesses every KPM; only those a sync queued (whose disbursements may have
+    changed) have their disbursements checked again."""
+    from warehouse.domain import DISBURSEMENTS_ONLY, queue_kpm
+
+    checked: list[str] = []
+    real = recompute_module.check_disbursements
+    monkeypatch.setattr(
+        recompute_module, "check_disbursements", lambda conn, ids: (checked.extend(ids), real(conn, ids))[1]
+    )
+    with synced.engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(select(Kpm.id_kpm).order_by(Kpm.id_kpm))]
+    with write_connection(synced.engine) as conn:
+        queue_kpm(conn, {ids[0]: DISBURSEMENTS_ONLY, ids[1]: None}, datetime(2026, 11, 28))
+    result = recompute(synced.engine, all_kpm=True, workers=1)
+    assert result.kpm == len(ids)
+    assert sorted(checked) == sorted(ids[:2])
+    checked.clear()
+    recompute(synced.engine)  # a sync's queue (nothing queued now): every queued KPM is checked, as before
+    with write_connection(synced.engine) as conn:
+        queue_kpm(conn, {ids[2]: None}, datetime(2026, 11, 28))
+    recompute(synced.engine)
+    assert checked == [ids[2]]
+
+
+def test_rules_only__an_entry_requeued_by_a_sync_during_all__checked_again() -> None:
+    from types import SimpleNamespace
+
+    stamp = datetime(2026, 11, 28, 12, 0)
+    rules_only = recompute_module._RulesOnly(frozenset({"a", "b"}), stamp)
+    assert not rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="a", queued_at=stamp))
+    assert not rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="a", queued_at=str(stamp)))
+    later = datetime(2026, 11, 28, 12, 1)
+    assert rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="b", queued_at=later))
+    assert rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="c", queued_at=stamp))
