@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from warehouse.domain import apply_changes
 from warehouse.penyaluran import load_program_tahap
 from warehouse.readmodels import refresh_read_models
-from warehouse.recompute import RecomputeResult, recompute
+from warehouse.recompute import RecomputeBusy, RecomputeResult, recompute
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,10 @@ def after_sync(engine: Engine) -> AfterSync:
     """Carry synced changes into the domain, reassess the KPM they touch, refresh the read models."""
     changes = apply_changes(engine)
     load_program_tahap(engine)
-    result = recompute(engine)
+    try:
+        result = recompute(engine)
+    except RecomputeBusy as exc:  # the running one drains what this pass queued too
+        log.info("%s: the KPM this pass queued wait for it", exc)
+        result = RecomputeResult()
     as_of = refresh_read_models(engine)
     return AfterSync(changes, result, as_of)

@@ -32,6 +32,7 @@ from warehouse.db import analyze_as_it_grows, id_in, write_connection
 from warehouse.domain import DISBURSEMENTS_ONLY
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
 from warehouse.graduation.records import current_details, natural_reason
+from warehouse.lock import LockBusy, named_lock
 from warehouse.models import Asesmen, Kpm, Penugasan, RecomputeQueue
 from warehouse.models import RuleSet as RuleSetRow
 from warehouse.penyaluran import check_disbursements
@@ -79,6 +80,10 @@ class _RulesOnly:
 
 def _as_datetime(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+class RecomputeBusy(Exception):
+    """Another recompute holds the lock; it drains the queue, what was queued since included."""
 
 
 class RuleVersionChanged(ValueError):
@@ -494,10 +499,30 @@ def recompute(
 ) -> RecomputeResult:
     """Drain the recompute queue (or, with ``all_kpm``, reassess every KPM) and return the counts.
 
+    One recompute runs at a time (two would assess the same KPM and both insert its rows).
+
     :param workers: processes sharing the queue by id range; the work is computed outside the write lock, so a
         sync or the admin can write between batches. None: every core (at most :data:`MAX_WORKERS`) once the
         queue holds at least :data:`PARALLEL_FROM` KPM (starting a process costs about a second), else one.
+    :raises RecomputeBusy: when another recompute is running (it drains what is queued, this one's too).
     """
+    try:
+        with named_lock(
+            engine, "graduasi-recompute", "recompute", "a graduation recompute is already running"
+        ):
+            return _recompute(engine, all_kpm, rules_dir, batch, workers, progress)
+    except LockBusy as exc:
+        raise RecomputeBusy(str(exc)) from None
+
+
+def _recompute(
+    engine: Engine,
+    all_kpm: bool,
+    rules_dir: Path | None,
+    batch: int,
+    workers: int | None,
+    progress: Any,
+) -> RecomputeResult:
     started = time.monotonic()
     rule_sets = load_rule_sets(rules_dir or RULES_DIR)
     result = RecomputeResult()

@@ -18,7 +18,7 @@ from warehouse.db import make_engine, write_connection
 from warehouse.decisions import GRADUATION, KINDS, DecisionError, approve, decisions, propose, reject, verify
 from warehouse.migrate import upgrade
 from warehouse.readmodels import refresh_read_models
-from warehouse.recompute import RuleVersionChanged, recompute
+from warehouse.recompute import RecomputeBusy, RuleVersionChanged, recompute
 
 
 @click.group()
@@ -96,6 +96,8 @@ def recompute_cmd(all_kpm: bool, workers: int | None) -> None:
         result = recompute(engine, all_kpm=all_kpm, workers=workers)
     except RuleVersionChanged as exc:
         raise click.ClickException(str(exc)) from exc
+    except RecomputeBusy as exc:
+        raise click.ClickException(f"{exc}: run this again when it has finished") from exc
     as_of = refresh_read_models(engine)
     click.echo(
         f"{result.kpm} KPM reassessed: {result.inserted} assessments new, {result.updated} changed, "

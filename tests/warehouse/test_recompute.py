@@ -366,3 +366,24 @@ def test_rules_only__an_entry_requeued_by_a_sync_during_all__checked_again() -> 
     later = datetime(2026, 11, 28, 12, 1)
     assert rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="b", queued_at=later))
     assert rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="c", queued_at=stamp))
+
+
+def test_recompute__another_one_running__refused_and_the_queue_kept_for_it(synced: Synced) -> None:
+    """Two recomputes would assess the same KPM and both insert its rows: the second is refused (the one
+    running drains the queue), and after a sync the refusal is only logged."""
+    from graduasi.pipeline import after_sync
+    from warehouse.domain import queue_kpm
+    from warehouse.lock import named_lock
+    from warehouse.recompute import RecomputeBusy
+
+    with synced.engine.connect() as conn:
+        first = conn.execute(select(Kpm.id_kpm).order_by(Kpm.id_kpm)).scalars().first()
+    with write_connection(synced.engine) as conn:
+        queue_kpm(conn, {first: None}, datetime(2026, 11, 28))
+    with named_lock(synced.engine, "graduasi-recompute", "recompute", "held by this test"):
+        with pytest.raises(RecomputeBusy, match="already running"):
+            recompute(synced.engine)
+        assert after_sync(synced.engine).recompute.kpm == 0
+    with synced.engine.connect() as conn:
+        assert conn.execute(select(RecomputeQueue.id_kpm)).scalars().all() == [first]
+    assert recompute(synced.engine).kpm == 1
