@@ -95,6 +95,15 @@ def id_in(conn: Connection, column: ColumnElement[Any], ids: Sequence[Any]) -> C
     return column.in_(ids)
 
 
+def driver_id_in(pg: bool, column: str, ids: Sequence[Any], sql_type: str = "") -> tuple[str, list[Any]]:
+    """:func:`id_in` for SQL sent straight to the driver: (condition, parameters). On PostgreSQL one array
+    parameter (cast to ``sql_type[]`` when given, for a non-text column), on SQLite one ``?`` per id."""
+    if pg:
+        cast = f"::{sql_type}[]" if sql_type else ""
+        return f"{column} = ANY(%s{cast})", [list(ids)]
+    return f"{column} IN ({', '.join(['?'] * len(ids))})", list(ids)
+
+
 def analyze_as_it_grows(
     conn: Connection, batch_number: int, tables: Iterable[str], *, every: int | None = None
 ) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from warehouse.bulk import append_rows
+from warehouse.db import driver_id_in
 from warehouse.db import quote_identifier as _q
 from warehouse.formtables import FormTables
 from warehouse.normalise import Extractor, Problem, clean_text, compile_extractor
@@ -173,14 +174,9 @@ class _Db:
         self.raw = conn.connection.driver_connection
         self.mark = "%s" if self.pg else "?"
 
-    def marks(self, n: int) -> str:
-        return ", ".join([self.mark] * n)
-
-    def in_list(self, column: str, ids: Sequence[str]) -> tuple[str, list[Any]]:
-        """``column IN (…)`` for a chunk of ids: one array parameter on PostgreSQL (one plan for any length)."""
-        if self.pg:
-            return f"{column} = ANY({self.mark})", [list(ids)]
-        return f"{column} IN ({self.marks(len(ids))})", list(ids)
+    def in_list(self, column: str, ids: Sequence[Any], sql_type: str = "") -> tuple[str, list[Any]]:
+        """``column IN (…)`` for a chunk of ids (:func:`warehouse.db.driver_id_in`)."""
+        return driver_id_in(self.pg, column, ids, sql_type)
 
     def query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         cur = self.raw.cursor()
@@ -404,13 +400,9 @@ def load_prepared_page(
     for logical_id, rec in conflicts:
         instance_id, sysvals, sha, payload = rec[INSTANCE_ID], rec[SYSTEM], rec[SHA], rec[PAYLOAD]
         old = existing[logical_id]
-        stored = db.query(
-            f"SELECT payload FROM raw_submission WHERE version_key = {db.mark} AND source = {db.mark} "
-            f"AND form_id = {db.mark} AND instance_id = {db.mark}",
-            [version_key(source, form_id, instance_id), source, form_id, instance_id],
-        )
+        stored = _stored_versions(db, source, form_id, [instance_id], "payload").get(instance_id)
         system_changed = any(old.system[i] != sysvals[i] for i in _COMPARED_AT)
-        if stored and same_content(stored[0][0], payload):
+        if stored and same_content(stored[1], payload):
             # the same answers rendered with fields a newer form version added (as null): not a new version
             sha_updates.append((sha, source, form_id, logical_id))
         else:
@@ -614,11 +606,7 @@ def _stored_versions(
     keys = [version_key(source, form_id, i) for i in instance_ids]
     extra = f", {columns}" if columns else ""
     for i in range(0, len(keys), CHUNK):
-        chunk = keys[i : i + CHUNK]
-        if db.pg:
-            condition, values = f"version_key = ANY({db.mark}::bigint[])", [chunk]
-        else:
-            condition, values = db.in_list("version_key", chunk)  # type: ignore[arg-type]
+        condition, values = db.in_list("version_key", keys[i : i + CHUNK], "bigint")
         for row in db.query(
             f"SELECT instance_id{extra} FROM raw_submission WHERE {condition} AND source = {db.mark} "
             f"AND form_id = {db.mark}",

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
+from warehouse.db import driver_id_in
 from warehouse.graduation.household import (
     KUNJUNGAN,
     PER_TANGGAL,
@@ -126,9 +127,8 @@ def _words(text: str | None) -> list[str]:
 
 def _int(text: Any) -> int | None:
     """A member position (``urutan``, stored as text); None when empty or not a number."""
-    if (
-        text.__class__ is str and text.isdigit()
-    ):  # the usual case, first: this runs for every member and child
+    # the usual case first: this runs for every member and child
+    if text.__class__ is str and text.isdigit():
         return int(text)
     if not text:
         return None
@@ -200,9 +200,14 @@ _BORN, _DIED, _LEFT, _CAME, _HOUSE_CHANGES = (
 
 
 def _rows(
-    conn: Connection, sql: str, ids: Sequence[str], params: Sequence[Any] = (), day: int | None = None
+    conn: Connection,
+    sql: str,
+    column: str,
+    ids: Sequence[str],
+    params: Sequence[Any] = (),
+    day: int | None = None,
 ) -> list[Any]:
-    """Rows of ``sql`` (``{ids}`` marks where the id condition goes) for these ids, as tuples from the driver.
+    """Rows of ``sql`` (``{ids}`` marks where ``column`` is matched with the ids) as tuples from the driver.
 
     Read without SQLAlchemy's per-row result processing: these queries return about 25 rows per KPM, a million
     and more in a full recompute. The one date column (position ``day``) comes back from SQLite as ISO text and
@@ -210,10 +215,7 @@ def _rows(
     """
     pg = conn.dialect.name == "postgresql"
     mark = "%s" if pg else "?"
-    if pg:
-        condition, values = f"= ANY({mark})", [list(ids)]
-    else:
-        condition, values = f"IN ({', '.join([mark] * len(ids))})", list(ids)
+    condition, values = driver_id_in(pg, column, ids)
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cur.execute(sql.format(ids=condition, mark=mark), (*values, *params))
@@ -233,23 +235,20 @@ def _select(table: Any, columns: Sequence[str]) -> str:
     return f"SELECT {', '.join(f'{table.name}.{c}' for c in columns)} FROM {table.name}"
 
 
-_KPM_SQL = _select(_KPM, _KPM_COLUMNS) + " WHERE kpm.id_kpm {ids}"
-_ANGGOTA_SQL = (
-    _select(_ANGGOTA, _ANGGOTA_COLUMNS)
-    + " WHERE anggota.id_kpm {ids} ORDER BY anggota.id_kpm, anggota.urutan"
-)
+_KPM_SQL = _select(_KPM, _KPM_COLUMNS) + " WHERE {ids}"
+_ANGGOTA_SQL = _select(_ANGGOTA, _ANGGOTA_COLUMNS) + " WHERE {ids} ORDER BY anggota.id_kpm, anggota.urutan"
 _KUNJUNGAN_SQL = (
     _select(_KUNJUNGAN, _KUNJUNGAN_COLUMNS)
-    + " WHERE kunjungan.id_kpm {ids} AND kunjungan.tanggal_kunjungan IS NOT NULL{until}"
+    + " WHERE {ids} AND kunjungan.tanggal_kunjungan IS NOT NULL{until}"
     + " ORDER BY kunjungan.id_kpm, kunjungan.tanggal_kunjungan, kunjungan.id"
 )
 _ANAK_SQL = (
     "SELECT a.kunjungan_id, a.urutan, a.status, a.pct_hadir, a.hadir_hari, a.hari_efektif FROM pantau_anak a "
-    "JOIN kunjungan k ON k.id = a.kunjungan_id WHERE k.id_kpm {ids} ORDER BY a.kunjungan_id, a.baris"
+    "JOIN kunjungan k ON k.id = a.kunjungan_id WHERE {ids} ORDER BY a.kunjungan_id, a.baris"
 )
 _BALITA_SQL = (
     "SELECT b.kunjungan_id, b.urutan, b.ditimbang FROM pantau_balita b "
-    "JOIN kunjungan k ON k.id = b.kunjungan_id WHERE k.id_kpm {ids} ORDER BY b.kunjungan_id, b.baris"
+    "JOIN kunjungan k ON k.id = b.kunjungan_id WHERE {ids} ORDER BY b.kunjungan_id, b.baris"
 )
 
 
@@ -261,10 +260,10 @@ def _build_chunk(
     since: date | None,
     history: bool,
 ) -> Iterator[KpmSnapshot]:
-    kpm_rows = {r[0]: r for r in _rows(conn, _KPM_SQL, ids, day=_K["tanggal_registrasi"])}
+    kpm_rows = {r[0]: r for r in _rows(conn, _KPM_SQL, "kpm.id_kpm", ids, day=_K["tanggal_registrasi"])}
     members: dict[str, list[Member]] = {}
     born = _ANGGOTA_COLUMNS.index("tanggal_lahir")
-    for r in _rows(conn, _ANGGOTA_SQL, ids, day=born):
+    for r in _rows(conn, _ANGGOTA_SQL, "anggota.id_kpm", ids, day=born):
         members.setdefault(r[0], []).append(Member(*r[1:]))  # _ANGGOTA_COLUMNS[1:] follow Member's fields
     if until is None:
         visit_sql, visit_params = _KUNJUNGAN_SQL.replace("{until}", ""), ()
@@ -276,14 +275,14 @@ def _build_chunk(
         )
     visits: dict[str, list[Any]] = {}
     by_kpm = _V["id_kpm"]
-    for r in _rows(conn, visit_sql, ids, visit_params, day=_DAY):
+    for r in _rows(conn, visit_sql, "kunjungan.id_kpm", ids, visit_params, day=_DAY):
         visits.setdefault(r[by_kpm], []).append(r)
     children: dict[str, list[ChildRow]] = {}
     toddlers: dict[str, list[ToddlerRow]] = {}
     if visits:
-        for kid, urutan, status, pct, present, days in _rows(conn, _ANAK_SQL, ids):
+        for kid, urutan, status, pct, present, days in _rows(conn, _ANAK_SQL, "k.id_kpm", ids):
             children.setdefault(kid, []).append(ChildRow(_int(urutan), status, pct, present, days))
-        for kid, urutan, weighed in _rows(conn, _BALITA_SQL, ids):
+        for kid, urutan, weighed in _rows(conn, _BALITA_SQL, "k.id_kpm", ids):
             toddlers.setdefault(kid, []).append(ToddlerRow(_int(urutan), weighed))
     for key in ids:
         kpm = kpm_rows.get(key)
