@@ -659,9 +659,8 @@ class CentralClient:
                 page = decode(reply, target)
                 del reply
         finally:
-            if (
-                pending is not None or early
-            ):  # the caller stopped early: stop retrying, wait for what is in flight
+            if pending is not None or early:
+                # the caller stopped early: stop retrying, wait for what is in flight
                 self._cancel.set()
                 for future in [*([pending] if pending is not None else []), *(f for _g, f in early)]:
                     with contextlib.suppress(BaseException):  # its outcome no longer matters

@@ -174,9 +174,7 @@ class PageWorker:
                 )
             if kind == "malformed":
                 raise UpstreamMalformed(reply[1])
-            if (
-                data is None
-            ):  # its bytes are gone: the client asks for the page again, and it is prepared here
+            if data is None:  # its bytes are gone: the client asks for the page again, prepared here then
                 raise UpstreamMalformed(f"the page worker could not prepare the page ({reply[1]})")
             log.warning("the page worker failed on a page (%s); preparing it here", reply[1])
         assert data is not None

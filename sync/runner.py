@@ -522,7 +522,6 @@ class _Run:
         timings["sweep"] = time.monotonic() - clock
         self.faults("reconcile", 0)
         clock = time.monotonic()
-        # the id list waits for the reconciliation as one string (a third of the memory of a list of str)
         try:
             upstream: IdList = listing.result()
         except (UpstreamUnreachable, UpstreamMalformed) as exc:

@@ -67,15 +67,16 @@ RESULT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class _RulesOnly:
-    """The KPM ``--all`` queued only to be reassessed (none of their inputs changed), and when it queued them."""
+    """What ``--all`` found queued by syncs, and when it queued every KPM: the others are queued only to be
+    reassessed (none of their inputs changed)."""
 
-    ids: frozenset[str]
+    synced: frozenset[str]
     stamp: datetime
 
     def disbursements_may_have_changed(self, mark: Any) -> bool:
         """Whether a queue entry needs its disbursements re-checked: a sync queued it, before ``--all`` or
         since (re-queueing gives an entry a new mark)."""
-        return mark.id_kpm not in self.ids or _as_datetime(mark.queued_at) != self.stamp
+        return mark.id_kpm in self.synced or _as_datetime(mark.queued_at) != self.stamp
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -532,12 +533,9 @@ def _recompute(
         store_rule_sets(conn, rule_sets)
         if all_kpm:
             # what a sync queued may hold new disbursements; what only --all queues needs reassessing alone
-            synced = {r[0] for r in conn.execute(select(queue.c.id_kpm))}
-            stamp = _utcnow()
-            _queue_everything(conn, stamp)
+            rules_only = _RulesOnly(frozenset(r[0] for r in conn.execute(select(queue.c.id_kpm))), _utcnow())
+            _queue_everything(conn, rules_only.stamp)
         keys = [r[0] for r in conn.execute(select(queue.c.id_kpm).order_by(queue.c.id_kpm))]
-        if all_kpm:
-            rules_only = _RulesOnly(frozenset(k for k in keys if k not in synced), stamp)
     if workers is None:
         workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(keys) >= PARALLEL_FROM else 1
     if workers > 1 and len(keys) >= 2 * batch:

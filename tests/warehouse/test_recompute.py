@@ -360,7 +360,7 @@ def test_rules_only__an_entry_requeued_by_a_sync_during_all__checked_again() -> 
     from types import SimpleNamespace
 
     stamp = datetime(2026, 11, 28, 12, 0)
-    rules_only = recompute_module._RulesOnly(frozenset({"a", "b"}), stamp)
+    rules_only = recompute_module._RulesOnly(frozenset({"c"}), stamp)  # c queued by a sync; a, b by --all
     assert not rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="a", queued_at=stamp))
     assert not rules_only.disbursements_may_have_changed(SimpleNamespace(id_kpm="a", queued_at=str(stamp)))
     later = datetime(2026, 11, 28, 12, 1)
