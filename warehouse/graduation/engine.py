@@ -11,21 +11,21 @@ an outcome is decided only when the missing values could not change it (three-va
   is met when every must-pass criterion is met and ``skor_graduasi`` reaches the minimum.
 - ``alamiah``: the natural-exit rule (no eligible member remains).
 
-For speed (50,000 households in a few seconds) a rule set is compiled once: its conditions become one-argument
-C-level tests, every indicator the rules read is computed once per household, and the per-criterion results are
-built only when someone reads :attr:`Assessment.criteria`.
+For speed (50,000 households in a few seconds) a rule set is compiled once: its criteria become one generated
+function (:mod:`warehouse.graduation.checks`), every indicator the rules read is computed once per household, and
+the per-criterion results are built only when someone reads :attr:`Assessment.criteria`.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from typing import Any
 
-from forms.rules import COMBINE_ANY, CategoryBand, Condition, Criterion, RuleSet, indicators_of
+from forms.rules import CategoryBand, RuleSet, indicators_of
+from warehouse.graduation.checks import MET, MISSING, NOT_APPLICABLE, NOT_MET, CheckResult, compile_checks
 from warehouse.graduation.household import KUNJUNGAN, KpmSnapshot
 from warehouse.graduation.indicators import COMPUTE, FIELDS, HOUSE_FIELDS, NA, Context
 
@@ -35,7 +35,8 @@ TIDAK_BERLAKU = "tidak_berlaku"
 DATA_KURANG = "data_kurang"
 OUTCOMES = (TERPENUHI, TIDAK_TERPENUHI, TIDAK_BERLAKU, DATA_KURANG)
 #: One letter per outcome, as stored (``asesmen.kriteria_json``, ``hasil``).
-LETTER = {TERPENUHI: "T", TIDAK_TERPENUHI: "F", TIDAK_BERLAKU: "N", DATA_KURANG: "D"}
+LETTER = {TERPENUHI: MET, TIDAK_TERPENUHI: NOT_MET, TIDAK_BERLAKU: NOT_APPLICABLE, DATA_KURANG: MISSING}
+OUTCOME = {letter: outcome for outcome, letter in LETTER.items()}
 
 #: Reason codes the engine adds beside the rules' own (``kode_alasan`` of each criterion).
 SCORE_BELOW_MIN = "SCORE_BELOW_MIN"
@@ -51,30 +52,6 @@ BPS, GRADUASI, ALAMIAH = "bps", "graduasi", "alamiah"
 def missing_reason(code: str) -> str:
     """The reason code of a criterion that lacks data, e.g. ``G6_DATA_MISSING``."""
     return f"{code}_DATA_MISSING"
-
-
-def _test(condition: Condition) -> Callable[[Any], bool]:
-    """``value -> bool`` for ``value <operator> threshold`` (partials of C functions, threshold first)."""
-    t = condition.threshold
-    op = condition.operator
-    if op == "<":
-        return partial(operator.gt, t)
-    if op == "<=":
-        return partial(operator.ge, t)
-    if op == ">":
-        return partial(operator.lt, t)
-    if op == ">=":
-        return partial(operator.le, t)
-    if op == "=":
-        return partial(operator.eq, t)
-    if op == "!=":
-        return partial(operator.ne, t)
-    if op == "dalam":
-        return frozenset(t).__contains__
-    if op == "tidak_dalam":
-        codes = frozenset(t)
-        return lambda v: v not in codes
-    raise ValueError(f"unknown operator {op!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +111,8 @@ class _Meta:
     index: dict[str, int]
     #: every indicator the criteria compare, in order of first use (the order of the stored values)
     compared: tuple[str, ...]
+    #: values -> the value of each of ``compared``, in order (a sequence)
+    pick_compared: Callable[[dict[str, Any]], Sequence[Any]]
     #: per criterion, the reason code of each outcome (None: no reason; counted or not a checklist criterion)
     reason_of: tuple[dict[str, str | None], ...]
 
@@ -159,11 +138,16 @@ class Assessment:
     skor_graduasi: int
     checklist: str  # terpenuhi | tidak_terpenuhi | data_kurang
     alamiah: str  # terpenuhi | tidak_terpenuhi | data_kurang
-    outcomes: tuple[str, ...]  # per criterion, in the order of :attr:`criteria`
+    hasil: str  # one outcome letter (:data:`LETTER`) per criterion, in the order of :attr:`criteria`
     indicator_values: dict[str, Any]  # every indicator computed for this household
     reasons: tuple[str, ...]
     sumber: tuple[str, ...]
     meta: _Meta = field(compare=False, repr=False)
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        """The outcome of each criterion, in the order of :attr:`criteria`."""
+        return tuple(OUTCOME[x] for x in self.hasil)
 
     @property
     def criteria(self) -> tuple[CriterionResult, ...]:
@@ -200,13 +184,7 @@ class _Compiled:
     fields: tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]  # snapshot fields, read at once
     house: tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]  # house fields (no improvements)
     needed: tuple[tuple[str, Callable[[Context], Any]], ...]  # every other indicator, in a stable order
-    # per criterion: (indicator, test) of a single condition, else (None, None, conditions, any)
-    checks: tuple[
-        tuple[str | None, Callable[[Any], bool] | None, tuple[tuple[str, Callable[[Any], bool]], ...], bool],
-        ...,
-    ]
-    n_bps: int
-    graduation: tuple[tuple[bool, bool, str | None, str], ...]  # (must, na counts, reason, missing code)
+    evaluate: Callable[[dict[str, Any]], CheckResult]  # every criterion (see warehouse.graduation.checks)
     meta: _Meta
     bands: tuple[CategoryBand, ...]
     band_of_score: tuple[int, ...]
@@ -214,6 +192,14 @@ class _Compiled:
 
 
 _CACHE: dict[int, _Compiled] = {}
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[dict[str, Any]], Sequence[Any]]:
+    """A function giving the values of these keys of a dict, in order (one C-level call)."""
+    if len(names) == 1:
+        one = operator.itemgetter(names[0])
+        return lambda values: (one(values),)
+    return operator.itemgetter(*names) if names else lambda _values: ()
 
 
 def _reader(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]:
@@ -224,13 +210,6 @@ def _reader(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[KpmSnaps
         one = operator.attrgetter(names[0])
         return names, lambda s: (one(s),)
     return names, lambda _s: ()
-
-
-def _check(criterion: Criterion) -> tuple[Any, ...]:
-    conditions = tuple((x.indicator, _test(x)) for x in criterion.conditions)
-    if len(conditions) == 1:  # most criteria: no combining (the same outcome for "semua" and "salah_satu")
-        return (*conditions[0], (), False)
-    return None, None, conditions, criterion.combine == COMBINE_ANY
 
 
 def compile_rules(rules: RuleSet) -> _Compiled:
@@ -247,6 +226,7 @@ def compile_rules(rules: RuleSet) -> _Compiled:
                     f"rule set {rules.version}: {crit.code} reads unknown indicator {cond.indicator}"
                 )
     must = frozenset(rules.rule.must_pass)
+    compared = tuple(dict.fromkeys(x.indicator for c in criteria for x in c.conditions))
     meta = _Meta(
         codes=tuple(c.code for c in criteria),
         groups=tuple(groups),
@@ -256,7 +236,8 @@ def compile_rules(rules: RuleSet) -> _Compiled:
         must=tuple(c.code in must for c in criteria),
         na_counts=tuple(c.na_counts_as_met for c in criteria),
         index={c.code: i for i, c in enumerate(criteria)},
-        compared=tuple(dict.fromkeys(x.indicator for c in criteria for x in c.conditions)),
+        compared=compared,
+        pick_compared=_picker(compared),
         reason_of=tuple(
             {
                 outcome: criterion_reason(
@@ -284,11 +265,8 @@ def compile_rules(rules: RuleSet) -> _Compiled:
         fields=_reader(tuple(n for n in needed if n in FIELDS)),
         house=_reader(tuple(n for n in needed if n in HOUSE_FIELDS)),
         needed=tuple((n, COMPUTE[n]) for n in needed if n not in FIELDS and n not in HOUSE_FIELDS),
-        checks=tuple(_check(c) for c in criteria),
-        n_bps=len(rules.bps),
-        graduation=tuple(
-            (c.code in must, c.na_counts_as_met, c.reason_code, missing_reason(c.code))
-            for c in rules.graduation
+        evaluate=compile_checks(
+            rules.bps, [(c, c.code in must) for c in rules.graduation], rules.natural_exit, NA
         ),
         meta=meta,
         bands=bands,
@@ -337,62 +315,15 @@ def assess(snapshot: KpmSnapshot, rules: RuleSet) -> Assessment:
             values[name] = compute(ctx)
 
     # Every criterion, three-valued: "semua" = all conditions, "salah_satu" = any; not applicable ones drop out.
-    outcomes: list[str] = []
-    append = outcomes.append
-    for name, test, conds, any_ in c.checks:
-        if name is not None:
-            v = values[name]
-            append(
-                DATA_KURANG
-                if v is None
-                else TIDAK_BERLAKU
-                if v is NA
-                else TERPENUHI
-                if test(v)  # type: ignore[misc]
-                else TIDAK_TERPENUHI
-            )
-            continue
-        met = unmet = unknown = applicable = False
-        for name, test in conds:
-            v = values[name]
-            if v is None:
-                unknown = True
-            elif v is not NA:
-                applicable = True
-                if test(v):
-                    met = True
-                else:
-                    unmet = True
-        if any_:
-            append(
-                TERPENUHI
-                if met
-                else DATA_KURANG
-                if unknown
-                else TIDAK_TERPENUHI
-                if applicable
-                else TIDAK_BERLAKU
-            )
-        else:
-            append(
-                TIDAK_TERPENUHI
-                if unmet
-                else DATA_KURANG
-                if unknown
-                else TERPENUHI
-                if applicable
-                else TIDAK_BERLAKU
-            )
+    hasil, score_min, unknown_bps, met, unknown, must_failed, must_unknown, checklist_reasons = c.evaluate(
+        values
+    )
 
     reasons: list[str] = []
     if snapshot.jenis == KUNJUNGAN and not snapshot.kontak:
         reasons.append(_NOT_MET_REASON.get(snapshot.kpm_ditemui or "", KPM_NOT_MET))
 
     # BPS count and categories (index 0 = the worst category).
-    n_bps = c.n_bps
-    bps = outcomes[:n_bps]
-    score_min = bps.count(TERPENUHI)
-    unknown_bps = bps.count(DATA_KURANG)
     score_max = score_min + unknown_bps
     bands, of_score = c.bands, c.band_of_score
     last = len(of_score) - 1
@@ -413,29 +344,13 @@ def assess(snapshot: KpmSnapshot, rules: RuleSet) -> Assessment:
         reasons.append(CATEGORY_DATA_MISSING)
 
     # Graduation checklist.
-    met = unknown = 0
-    must_failed = must_unknown = False
-    for outcome, (must, na_counts, reason_code, missing_code) in zip(
-        outcomes[n_bps:-1], c.graduation, strict=True
-    ):
-        if outcome == TERPENUHI or (outcome == TIDAK_BERLAKU and na_counts):
-            met += 1
-        elif outcome == DATA_KURANG:
-            unknown += 1
-            must_unknown = must_unknown or must
-            reasons.append(missing_code)
-        else:
-            must_failed = must_failed or must
-            if reason_code:
-                reasons.append(reason_code)
+    reasons.extend(checklist_reasons)
     checklist = checklist_outcome(met, unknown, must_failed, must_unknown, c.min_score)
     if met < c.min_score:
         reasons.append(SCORE_BELOW_MIN)
 
-    # Natural exit ("not applicable" cannot happen with the default rule; it counts as not met).
-    alamiah = outcomes[-1]
-    if alamiah == TIDAK_BERLAKU:
-        alamiah = outcomes[-1] = TIDAK_TERPENUHI
+    # Natural exit ("not applicable" cannot happen with the default rule; the compiled checks count it as not met).
+    alamiah = OUTCOME[hasil[-1]]
     if alamiah == TERPENUHI and c.meta.reason_codes[-1]:
         reasons.append(c.meta.reason_codes[-1])
 
@@ -457,7 +372,7 @@ def assess(snapshot: KpmSnapshot, rules: RuleSet) -> Assessment:
         skor_graduasi=met,
         checklist=checklist,
         alamiah=alamiah,
-        outcomes=tuple(outcomes),
+        hasil=hasil,
         indicator_values=values,
         reasons=tuple(reasons),
         sumber=snapshot.sumber,

@@ -57,7 +57,17 @@ def graduation_status(history: Sequence[Assessment], rules: RuleSet) -> Graduati
     ordered = sorted(history, key=lambda a: a.tanggal)
     if not ordered:
         return GraduationStatus(STATUS_DATA_KURANG, None, (NO_CONTACT,), (), None)
-    latest = ordered[-1]
+    contacts = [a for a in ordered if a.kontak]
+    return _status(
+        ordered[-1], contacts[-1] if contacts else None, [a for a in contacts if a.jenis == KUNJUNGAN], rules
+    )
+
+
+def _status(
+    latest: Assessment, last: Assessment | None, visits: Sequence[Assessment], rules: RuleSet
+) -> GraduationStatus:
+    """The status from the latest assessment, the latest contact and the visits that were contacts (oldest
+    first)."""
     if latest.alamiah == TERPENUHI:
         natural = next((c.reason for c in latest.criteria if c.group == "alamiah"), None)
         return GraduationStatus(
@@ -67,10 +77,8 @@ def graduation_status(history: Sequence[Assessment], rules: RuleSet) -> Graduati
             (latest.tanggal,),
             latest.rule_version,
         )
-    contacts = [a for a in ordered if a.kontak]
-    if not contacts:
+    if last is None:
         return GraduationStatus(STATUS_DATA_KURANG, latest.tanggal, (NO_CONTACT, *latest.reasons), (), None)
-    last = contacts[-1]
     if last.checklist == TIDAK_TERPENUHI:
         return GraduationStatus(
             BELUM_MEMENUHI, latest.tanggal, last.reasons, (last.tanggal,), last.rule_version
@@ -80,7 +88,6 @@ def graduation_status(history: Sequence[Assessment], rules: RuleSet) -> Graduati
             STATUS_DATA_KURANG, latest.tanggal, last.reasons, (last.tanggal,), last.rule_version
         )
     need, min_days = rules.rule.confirm_visits, rules.rule.confirm_min_days
-    visits = [a for a in contacts if a.jenis == KUNJUNGAN]
     window = visits[-need:] if last.jenis == KUNJUNGAN else []
     if len(window) == need and all(a.checklist == TERPENUHI for a in window):
         span = (window[-1].tanggal - window[0].tanggal).days
@@ -96,9 +103,18 @@ def graduation_status(history: Sequence[Assessment], rules: RuleSet) -> Graduati
 
 
 def status_history(history: Sequence[Assessment], rules_of: dict[str, RuleSet]) -> list[GraduationStatus]:
-    """The status after each assessment, oldest first (the status stored with each ``asesmen`` row).
+    """The status after each assessment, oldest first (the status stored with each ``asesmen`` row): what
+    :func:`graduation_status` gives for each prefix of the history, in one pass.
 
     :param rules_of: rule sets by version; each status uses the version of the assessment it is computed at.
     """
-    ordered = sorted(history, key=lambda a: a.tanggal)
-    return [graduation_status(ordered[: i + 1], rules_of[a.rule_version]) for i, a in enumerate(ordered)]
+    out = []
+    last: Assessment | None = None
+    visits: list[Assessment] = []
+    for a in sorted(history, key=lambda a: a.tanggal):
+        if a.kontak:
+            last = a
+            if a.jenis == KUNJUNGAN:
+                visits.append(a)
+        out.append(_status(a, last, visits, rules_of[a.rule_version]))
+    return out

@@ -181,3 +181,26 @@ def test_status_history__each_assessment__its_own_status(rules: RuleSet) -> None
     ]
     statuses = [s.status for s in status_history(history, {"v2019": rules})]
     assert statuses == [STATUS_DATA_KURANG, MEMENUHI_SEKALI, LAYAK_GRADUASI, BELUM_MEMENUHI]
+
+
+def test_status_history__one_pass__equals_status_of_each_prefix(rules: RuleSet) -> None:
+    """Should give, after each assessment, exactly what graduation_status gives for the history up to it."""
+    import random
+
+    rng = random.Random(11)
+    found = ["ya", "ya", "ya", "tidak_ada_di_rumah", "pindah"]
+    seen = set()
+    for _ in range(60):
+        day = START
+        history = [registration(rules)]
+        for _ in range(rng.randint(0, 7)):
+            day += timedelta(days=rng.choice((30, 60, 89, 90, 120)))
+            history.append(
+                visit(rules, day, rng.choice((True, True, False, None)), kpm_ditemui=rng.choice(found))
+            )
+        rng.shuffle(history)
+        got = status_history(history, {"v2019": rules})
+        ordered = sorted(history, key=lambda a: a.tanggal)
+        assert got == [graduation_status(ordered[: i + 1], rules) for i in range(len(ordered))]
+        seen.update(s.status for s in got)
+    assert {BELUM_MEMENUHI, MEMENUHI_SEKALI, LAYAK_GRADUASI, STATUS_DATA_KURANG} <= seen
