@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from forms.rules import load_rule_sets, rules_for_date
 from tests.pipeline import synced_pipeline
 from warehouse.graduation import Assessment, assess, build_snapshots
+from warehouse.graduation.indicators import NA
 from warehouse.graduation.records import (
+    _encode,
     criteria_json,
     criterion_to_dict,
     current_details,
     expand_details,
     natural_reason,
 )
+from warehouse.recompute import RESULT_COLUMNS, _same
 
 
 def older_form(a: Assessment) -> str:
@@ -61,5 +65,26 @@ def test_expand_details__every_assessment__same_as_criterion_to_dict(sqlite_url:
             assert current_details(older) == text and current_details(text) == text
             assert natural_reason(stored) == natural_reason(json.loads(older)) == a.criteria[-1].reason
             assert len(text) < len(older) / 2
+            assert text == json.dumps(stored, ensure_ascii=False, separators=(",", ":"))  # the standard form
             checked += 1
     assert checked > 40
+
+
+def test_encode__beyond_orjson__standard_encoder() -> None:
+    """Should still store a value orjson refuses (an integer past 64 bits), as the standard encoder writes it."""
+    assert (
+        _encode({"nilai": [10**30, NA, "é"]})
+        == '{"nilai":[1000000000000000000000000000000,"tidak_berlaku","é"]}'
+    )
+
+
+def test_same__tiny_float_written_by_either_encoder__same_result() -> None:
+    """Should count a row the standard encoder stored (2.5e-05) as unchanged when orjson writes 0.000025, and a
+    real difference as changed."""
+    new = dict.fromkeys(RESULT_COLUMNS) | {"kriteria_json": _encode({"nilai": [2.5e-05]})}
+    assert new["kriteria_json"] == '{"nilai":[0.000025]}'
+    stored = SimpleNamespace(
+        **(new | {"kriteria_json": json.dumps({"nilai": [2.5e-05]}, separators=(",", ":"))})
+    )
+    assert stored.kriteria_json != new["kriteria_json"] and _same(stored, new)
+    assert not _same(SimpleNamespace(**(new | {"kriteria_json": '{"nilai":[2.6e-05]}'})), new)
