@@ -379,12 +379,19 @@ def recompute_kpm(
         apply_plan(conn, ids, plan_kpm(conn, ids, rule_sets, now), result)
 
 
-def _serial_plans(conn: Connection) -> None:
-    """No parallel plans for the rest of this transaction (PostgreSQL): the recompute's own processes keep the
-    cores busy, and a parallel plan's helper processes only competed with them (a full recompute of 50,000 KPM
-    in two processes took 24-26 s without them, 26-29 s with)."""
+def _planner_settings(conn: Connection) -> None:
+    """PostgreSQL planner settings for the rest of this transaction.
+
+    - No parallel plans: the recompute's own processes keep the cores busy, and a parallel plan's helper
+      processes only competed with them (a full recompute of 50,000 KPM in two processes took 24-26 s without
+      them, 26-29 s with).
+    - Random reads priced as cached (``random_page_cost`` 1.1, not the spinning-disk default of 4): a batch reads
+      the rows of 1,000 KPM by index, and at the default the planner scanned all 536,000 attendance rows for
+      each batch instead; the snapshot reads of 10,000 KPM took 2.4 s instead of 3.8 s.
+    """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
 
 
 def _drain_batch(
@@ -413,7 +420,7 @@ def _drain_batch(
             conn.exec_driver_sql(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         if analyze_as_it_grows(conn, number, STATISTICS_TABLES):
             conn.commit()  # statistics are transactional: kept only once committed
-        _serial_plans(conn)
+        _planner_settings(conn)
         stmt = select(queue.c.id_kpm, queue.c.queued_at, queue.c.sejak).order_by(queue.c.id_kpm).limit(batch)
         if after is not None:
             stmt = stmt.where(queue.c.id_kpm > after)
@@ -431,7 +438,7 @@ def _drain_batch(
         else [m.id_kpm for m in marks if rules_only.disbursements_may_have_changed(m)]
     )
     with write_connection(engine) as conn:
-        _serial_plans(conn)
+        _planner_settings(conn)
         apply_plan(conn, ids, plan, result, checked)
         delete_rows(conn, queue, ("id_kpm", "queued_at"), [(m.id_kpm, m.queued_at) for m in marks])
     return result, ids[-1]
