@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Table
 
 from warehouse.db import quote_identifier as _q
 
+_NOTHING = object()
+
 
 def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
     dialect = conn.dialect
@@ -32,10 +34,18 @@ def _bound(
     if not steps:
         return [tuple(r) for r in rows]
     out = []
+    # the last value of each processed column and its result: a batch often repeats one object in every row
+    # (the recompute's computed_at), processed once instead of per row
+    last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(steps)
     for row in rows:
         values = list(row)
-        for i, process in steps:
-            values[i] = process(values[i])
+        for k, (i, process) in enumerate(steps):
+            value = values[i]
+            seen, result = last[k]
+            if value is not seen:
+                result = process(value)
+                last[k] = (value, result)
+            values[i] = result
         out.append(values)
     return out
 

@@ -183,6 +183,7 @@ class _Compiled:
     improvements: dict[str, list[tuple[str, str]]]
     fields: tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]  # snapshot fields, read at once
     house: tuple[tuple[str, ...], Callable[[KpmSnapshot], tuple[Any, ...]]]  # house fields (no improvements)
+    improvable: tuple[str, ...]  # the house fields among them that an improvement may change
     needed: tuple[tuple[str, Callable[[Context], Any]], ...]  # every other indicator, in a stable order
     evaluate: Callable[[dict[str, Any]], CheckResult]  # every criterion (see warehouse.graduation.checks)
     meta: _Meta
@@ -264,6 +265,7 @@ def compile_rules(rules: RuleSet) -> _Compiled:
         improvements=improvements,
         fields=_reader(tuple(n for n in needed if n in FIELDS)),
         house=_reader(tuple(n for n in needed if n in HOUSE_FIELDS)),
+        improvable=tuple(n for n in needed if n in HOUSE_FIELDS and n in improvements),
         needed=tuple((n, COMPUTE[n]) for n in needed if n not in FIELDS and n not in HOUSE_FIELDS),
         evaluate=compile_checks(
             rules.bps, [(c, c.code in must) for c in rules.graduation], rules.natural_exit, NA
@@ -305,11 +307,10 @@ def assess(snapshot: KpmSnapshot, rules: RuleSet) -> Assessment:
     names, read = c.fields
     values.update(zip(names, read(snapshot), strict=True))
     names, read = c.house
+    values.update(zip(names, read(snapshot), strict=True))
     if snapshot.perbaikan_rumah:
-        for name in names:
+        for name in c.improvable:
             values[name] = ctx.house(name)
-    else:
-        values.update(zip(names, read(snapshot), strict=True))
     for name, compute in c.needed:
         if name not in values:
             values[name] = compute(ctx)

@@ -22,6 +22,7 @@ How values combine (docs/graduation.md, "Snapshots"):
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -188,6 +189,7 @@ _OBS_VISIT = tuple(v for _k, v in _OBSERVED.values())
 _K = {c: i for i, c in enumerate(_KPM_COLUMNS)}
 _V = {c: i for i, c in enumerate(_KUNJUNGAN_COLUMNS)}
 _V_OBS = tuple(_V[c] for c in _OBS_VISIT)
+_PICK_OBSERVED = operator.itemgetter(*_V_OBS)  # a visit row -> its observations, in _OBS_FIELDS order
 # positions in a kunjungan row
 _ID, _DAY, _MET = _V["id"], _V["tanggal_kunjungan"], _V["kpm_ditemui"]
 _BORN, _DIED, _LEFT, _CAME, _HOUSE_CHANGES = (
@@ -365,10 +367,11 @@ def _timeline(
                 observed_reg = True
                 continue
             used.append(v[_ID])
-            for j, col in enumerate(_V_OBS):
-                value = v[col]
-                if value is not None:
-                    current[j] = value
+            observed = _PICK_OBSERVED(v)
+            if None in observed:  # an unanswered question keeps the earlier answer
+                current = [o if o is not None else c for o, c in zip(observed, current, strict=True)]
+            else:
+                current = list(observed)
             if reg_date is None or when > reg_date:
                 lahir = v[_BORN] or 0
                 size_delta += lahir + (v[_CAME] or 0) - (v[_DIED] or 0) - (v[_LEFT] or 0)
