@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, exists, func, literal, null, select, update
+from sqlalchemy import Connection, Date, DateTime, Engine, case, exists, func, literal, null, select, update
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
 from warehouse.bulk import delete_rows, insert_rows, update_rows
@@ -483,19 +483,40 @@ def _add(total: RecomputeResult, part: RecomputeResult) -> None:
     total.unchanged += part.unchanged
 
 
-def _queue_everything(conn: Connection, now: datetime) -> None:
-    """Queue every KPM for its whole history: what :func:`queue_kpm` does for all of them, in two statements."""
+def _queue_everything(conn: Connection, now: datetime, since: date | None = None) -> None:
+    """Queue every KPM for its whole history, or from ``since`` on: what :func:`queue_kpm` does for all of them
+    (the earlier date wins for a KPM already queued), in two statements."""
     queue = RecomputeQueue.__table__
     kpm = Kpm.__table__
-    conn.execute(update(queue).values(queued_at=now, sejak=None))
+    if since is None:
+        earliest: Any = null()
+    else:
+        day = literal(since, Date)
+        earliest = case((queue.c.sejak.is_(None), null()), (queue.c.sejak <= day, queue.c.sejak), else_=day)
+    conn.execute(update(queue).values(queued_at=now, sejak=earliest))
     conn.execute(
         queue.insert().from_select(
             ["id_kpm", "queued_at", "sejak"],
-            select(kpm.c.id_kpm, literal(now, DateTime), null()).where(
-                ~exists().where(queue.c.id_kpm == kpm.c.id_kpm)
-            ),
+            select(
+                kpm.c.id_kpm, literal(now, DateTime), null() if since is None else literal(since, Date)
+            ).where(~exists().where(queue.c.id_kpm == kpm.c.id_kpm)),
         )
     )
+
+
+def new_versions_from(conn: Connection, rule_sets: Sequence[RuleSet]) -> tuple[list[str], date | None]:
+    """The rule versions not stored yet (not used by any assessment), and the date from which assessments may
+    change: the earliest date one of them takes effect, or None (every date) when one takes effect before every
+    stored version, since the oldest version also serves the dates before it."""
+    stored = {r.version: r.effective_from for r in conn.execute(select(RuleSetRow.__table__))}
+    if not stored:  # no assessment was made yet: nothing to bring up to date
+        return [], None
+    new = [r for r in rule_sets if r.version not in stored]
+    if not new:
+        return [], None
+    since = min(r.effective_from for r in new)
+    oldest = min(_day(d) or since for d in stored.values())
+    return [r.version for r in new], since if since > oldest else None
 
 
 def recompute(
@@ -539,11 +560,20 @@ def _recompute(
     queue = RecomputeQueue.__table__
     rules_only: _RulesOnly | None = None
     with write_connection(engine) as conn:
+        added, effective = new_versions_from(conn, rule_sets)
         store_rule_sets(conn, rule_sets)
-        if all_kpm:
-            # what a sync queued may hold new disbursements; what only --all queues needs reassessing alone
+        if all_kpm or added:
+            # what a sync queued may hold new disbursements; what only the rules queue needs reassessing alone
             rules_only = _RulesOnly(frozenset(r[0] for r in conn.execute(select(queue.c.id_kpm))), _utcnow())
-            _queue_everything(conn, rules_only.stamp)
+            # a new rule version changes what is dated from its effective date on: every KPM from that date
+            # (--all: every KPM's whole history, e.g. after an upgrade of graduasi itself)
+            _queue_everything(conn, rules_only.stamp, None if all_kpm else effective)
+            if not all_kpm:
+                log.info(
+                    "recompute: new rule version %s: every KPM reassessed %s",
+                    ", ".join(added),
+                    f"from {effective}" if effective else "over its whole history",
+                )
         keys = [r[0] for r in conn.execute(select(queue.c.id_kpm).order_by(queue.c.id_kpm))]
     if workers is None:
         workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(keys) >= PARALLEL_FROM else 1

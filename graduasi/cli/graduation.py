@@ -80,7 +80,13 @@ __all__ = ["RulesError", "graduation", "rules_path_argument"]
 
 
 @graduation.command("recompute")
-@click.option("--all", "all_kpm", is_flag=True, help="Reassess every KPM (after a new rule version).")
+@click.option(
+    "--all",
+    "all_kpm",
+    is_flag=True,
+    help="Reassess every KPM's whole history (a new rule version needs no --all: any recompute applies it "
+    "from the date it takes effect).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),

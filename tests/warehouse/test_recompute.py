@@ -136,6 +136,47 @@ def test_recompute__new_rule_version__exactly_the_affected_assessments_change(
     assert (again.inserted, again.updated, again.deleted) == (0, 0, 0)
 
 
+def test_recompute__new_rule_version_dropped_in__next_recompute_reassesses_from_its_date(
+    synced: Synced, tmp_path: Path
+) -> None:
+    """Should apply a new rule version at the next plain recompute (as after a sync), reassessing every KPM from
+    the date the version takes effect — the same rows as --all gives — and nothing dated before it."""
+    before = rows(synced)
+    folder = copy_rules(tmp_path / "rules")
+    new_rule_version(folder)
+    expected = expected_results(synced, folder)
+    affected = {k for k, v in expected.items() if result_of(v) != result_of(before[k])}
+    assert affected
+    result = recompute(synced.engine, rules_dir=folder)
+    after = rows(synced)
+    changed = {k for k in after if after[k]["computed_at"] != before[k]["computed_at"]}
+    assert changed == affected
+    assert result.kpm == len(synced.dataset.households)
+    dated_from = sum(1 for (_id, day) in before if day >= NEW_VERSION_FROM)
+    assert result.inserted + result.updated + result.unchanged == dated_from < len(before)
+    for key in affected:
+        assert after[key]["rule_version"] == "v2020b"
+        assert result_of(after[key]) == result_of(expected[key])
+    assert recompute(synced.engine, rules_dir=folder).kpm == 0  # stored now: nothing left to apply
+
+
+def test_recompute__new_oldest_rule_version__whole_histories_reassessed(
+    synced: Synced, tmp_path: Path
+) -> None:
+    """Should reassess every date when the new version takes effect before every stored one: the oldest version
+    also serves the dates before it."""
+    folder = copy_rules(tmp_path / "rules")
+    path = new_rule_version(folder)
+    wb = openpyxl.load_workbook(path)
+    for row in wb["versi"].iter_rows(min_row=3):
+        if row[0].value == "berlaku_mulai":
+            row[1].value = datetime(2018, 1, 1)
+    wb.save(path)
+    total = len(rows(synced))
+    result = recompute(synced.engine, rules_dir=folder)
+    assert result.inserted + result.updated + result.unchanged == total
+
+
 def test_recompute__rules_edited_in_place__refused_with_the_fix(synced: Synced, tmp_path: Path) -> None:
     """Should refuse a stored version whose content changed, telling staff to save it as a new version."""
     folder = copy_rules(tmp_path / "rules")
