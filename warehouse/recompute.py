@@ -285,26 +285,33 @@ def plan_kpm(
         statuses = status_history(history, rules_of)[len(kept) :]
         fallback = current[id_kpm].pendamping_id if id_kpm in current else None
         produced: set[date] = set()
-        latest_values: dict[str, Any] | None = None
+        periods = holders.get(id_kpm, [])
+        values: dict[str, Any] | None = None
         for (snapshot, assessment), status in zip(fresh, statuses, strict=True):
             values = asesmen_values(assessment, status, snapshot)
-            values["pendamping_id"] = _holder_on(holders.get(id_kpm, []), assessment.tanggal, fallback)
+            values["pendamping_id"] = _holder_on(periods, assessment.tanggal, fallback)
             produced.add(assessment.tanggal)
             old = stored.get(assessment.tanggal)
             if old is None:
-                plan.inserts.append({**values, "computed_at": now})
+                values["computed_at"] = now
+                plan.inserts.append(values)
             elif _same(old, values) and (
                 old.rule_version == values["rule_version"] or old.rule_version in by_version
             ):
                 # same result: the row keeps the rule version it was made with
                 plan.unchanged += 1
             else:
-                plan.updates.append((old.id, {**values, "computed_at": now}))
-            latest_values = {
+                values["computed_at"] = now
+                plan.updates.append((old.id, values))
+        latest_values = (
+            None
+            if values is None
+            else {
                 "kategori": values["kategori"],
                 "status_graduasi": values["status"],
-                "tanggal_kunjungan_terakhir": snapshot.tanggal_kunjungan_terakhir,
+                "tanggal_kunjungan_terakhir": fresh[-1][0].tanggal_kunjungan_terakhir,
             }
+        )
         plan.deletes.extend(
             old.id for day, old in stored.items() if (start is None or day >= start) and day not in produced
         )
