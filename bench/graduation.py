@@ -7,6 +7,7 @@ domain tables), then times, each step in its own process so memory and caches ar
 - a full recompute from an empty ``asesmen`` table, with one and with two worker processes;
 - incremental recomputes after 0.1 % and 1 % of the KPM changed (one visit each), to show the work is
   proportional to what changed;
+- a new rule version in force from a date: every KPM reassessed from that date, nothing before it;
 - the read-model refresh.
 
     .venv/bin/python bench/graduation.py --kpm 50000 --backends sqlite,postgres
@@ -136,6 +137,44 @@ def incremental(url: str, share: float) -> dict[str, Any]:
     return {"seconds": result.seconds, "kpm": result.kpm, "changed": result.updated + result.inserted}
 
 
+def new_rule_version(url: str) -> dict[str, Any]:
+    """Drop a new rule version into a copy of the rules folder (v2019 with G2 asking 3 protein days, in force
+    from 1 July 2020) and recompute: every KPM is reassessed from that date on, nothing before it."""
+    import shutil
+    import tempfile
+    from datetime import datetime
+
+    import openpyxl
+
+    from forms.rules import RULES_DIR
+    from warehouse.recompute import recompute
+
+    engine = _engine(url)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "rules"
+        shutil.copytree(RULES_DIR, folder)
+        wb = openpyxl.load_workbook(folder / "graduasi_v2019.xlsx")
+        for row in wb["versi"].iter_rows(min_row=3):
+            if row[0].value == "versi":
+                row[1].value = f"vbench{int(time.time())}"  # a version the database has not stored yet
+            elif row[0].value == "berlaku_mulai":
+                row[1].value = datetime(2020, 7, 1)
+        criteria = wb["kriteria_graduasi"]
+        header = [c.value for c in criteria[1]]
+        for row in criteria.iter_rows(min_row=3):
+            if row[0].value == "G2":
+                row[header.index("ambang_1")].value = 3
+        wb.save(folder / "graduasi_vbench.xlsx")
+        result = recompute(engine, rules_dir=folder)
+    engine.dispose()
+    return {
+        "seconds": result.seconds,
+        "kpm": result.kpm,
+        "reassessed": result.inserted + result.updated + result.unchanged,
+        "changed": result.updated + result.inserted,
+    }
+
+
 def readmodels(url: str) -> dict[str, Any]:
     """Refresh the read models once."""
     from warehouse.readmodels import refresh_read_models
@@ -204,6 +243,7 @@ def main() -> int:
         out["full_2"] = in_child(full, url, 2)
         out["incr_0.1%"] = in_child(incremental, url, 0.001)
         out["incr_1%"] = in_child(incremental, url, 0.01)
+        out["rule_version"] = in_child(new_rule_version, url)
         out["readmodels"] = in_child(readmodels, url)
         report["backends"][backend] = out
         print(
@@ -230,6 +270,11 @@ def main() -> int:
         for key in ("incr_0.1%", "incr_1%"):
             r = out[key]
             print(f"  incremental, {key[5:]} changed: {r['kpm']} KPM in {r['seconds']:.2f} s")
+        r = out["rule_version"]
+        print(
+            f"  new rule version from 2020-07-01: {r['reassessed']:,} assessments of {r['kpm']:,} KPM reassessed "
+            f"({r['changed']:,} changed) in {r['seconds']:.1f} s"
+        )
         print(
             f"  read-model refresh: {out['readmodels']['seconds']:.1f} s (as of {out['readmodels']['as_of']})"
         )

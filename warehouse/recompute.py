@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Date, DateTime, Engine, case, exists, func, literal, null, select, update
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
@@ -185,6 +186,15 @@ class _Criterion:
     reason: str | None
 
 
+def _details(text: str) -> dict[str, Any]:
+    """Stored criteria as a dict: orjson (a partial recompute reads every kept row), the standard parser for
+    what orjson refuses (a NaN the standard encoder once wrote)."""
+    try:
+        return orjson.loads(text)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, slots=True)
 class StoredAssessment:
     """An assessment as stored, with what the confirmation window reads (for histories not recomputed)."""
@@ -200,7 +210,7 @@ class StoredAssessment:
 
     @classmethod
     def from_row(cls, row: Any) -> StoredAssessment:
-        details = json.loads(row.kriteria_json or "{}")
+        details = _details(row.kriteria_json or "{}")
         natural = natural_reason(details)
         return cls(
             tanggal=row.tanggal if isinstance(row.tanggal, date) else date.fromisoformat(str(row.tanggal)),
@@ -236,7 +246,8 @@ def plan_kpm(
     }
     holders = _holders(conn, ids)
     existing: dict[str, dict[date, Any]] = {}
-    for r in conn.execute(select(a).where(id_in(conn, a.c.id_kpm, ids))):
+    # what the comparison and the confirmation window read (not input_json, the largest column)
+    for r in conn.execute(select(*(a.c[c] for c in _STORED_COLUMNS)).where(id_in(conn, a.c.id_kpm, ids))):
         day = r.tanggal if isinstance(r.tanggal, date) else date.fromisoformat(str(r.tanggal))
         existing.setdefault(r.id_kpm, {})[day] = r
     full = [i for i in ids if since.get(i) is None]
@@ -333,6 +344,8 @@ def _last_visit(rows: dict[date, Any]) -> date | None:
     return max(visits) if visits else None
 
 
+#: The columns of a stored ``asesmen`` row the recompute reads back.
+_STORED_COLUMNS = ("id", "id_kpm", "tanggal", "rule_version", *RESULT_COLUMNS)
 #: The columns of an ``asesmen`` row as the recompute writes it.
 WRITTEN_COLUMNS = ("id_kpm", "tanggal", "rule_version", "input_json", *RESULT_COLUMNS, "computed_at")
 _WRITTEN = operator.itemgetter(*WRITTEN_COLUMNS)

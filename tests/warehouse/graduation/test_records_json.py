@@ -88,3 +88,11 @@ def test_same__tiny_float_written_by_either_encoder__same_result() -> None:
     )
     assert stored.kriteria_json != new["kriteria_json"] and _same(stored, new)
     assert not _same(SimpleNamespace(**(new | {"kriteria_json": '{"nilai":[2.6e-05]}'})), new)
+
+
+def test_stored_details__nan_from_the_standard_encoder__still_read() -> None:
+    """Should read a stored row the standard encoder wrote with NaN (which orjson refuses)."""
+    from warehouse.recompute import _details
+
+    assert _details('{"nilai":[1.5]}') == {"nilai": [1.5]}
+    assert str(_details('{"nilai":[NaN]}')["nilai"][0]) == "nan"
