@@ -51,7 +51,8 @@ def _bound(
 
 
 def _array_casts(conn: Connection, table: Table, columns: Sequence[str]) -> list[str]:
-    return [f"%s::{table.c[c].type.compile(conn.dialect)}[]" for c in columns]
+    # %b: each array travels in binary (see _run_arrays)
+    return [f"%b::{table.c[c].type.compile(conn.dialect)}[]" for c in columns]
 
 
 def _columns(rows: list[Any], n: int) -> list[list[Any]]:
@@ -70,12 +71,12 @@ def _run(conn: Connection, sql: str, params: Sequence[Any], many: bool = False) 
 
 
 def _run_arrays(conn: Connection, sql: str, arrays: Sequence[list[Any]]) -> None:
-    """One statement over array parameters (PostgreSQL), sent in binary: in the text format every element is
-    quoted and escaped in Python, which for a batch of assessments (JSON full of quotes) took longer than the
-    update itself."""
+    """One statement over array parameters (PostgreSQL; ``%b`` placeholders, so they are sent in binary): in the
+    text format every element is quoted and escaped in Python, which for a batch of assessments (JSON full of
+    quotes) took longer than the update itself."""
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cur.execute(sql, arrays, binary=True)
+        cur.execute(sql, arrays)
     finally:
         cur.close()
 

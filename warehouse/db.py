@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, any_, bindparam, create_engine, event
+from sqlalchemy import ARRAY, ColumnElement, Connection, Engine, any_, bindparam, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -116,11 +116,28 @@ def analyze_as_it_grows(
     fixed interval serves a load whose tables fill one after another (one that was empty at the last refresh
     is seen again soon).
 
+    Only tables that grew by a fifth since their last ANALYZE are refreshed (file size against the size the
+    statistics were taken at): a recompute that rewrites part of a full table (a new rule version) kept
+    re-analyzing 360,000 assessments for nothing, about 1.5 s each time.
+
     :returns: whether statistics were refreshed.
     """
     if conn.dialect.name != "postgresql" or batch_number < 1:
         return False
     if batch_number & (batch_number - 1) and not (every and batch_number % every == 0):
         return False
-    conn.exec_driver_sql("ANALYZE " + ", ".join(quote_identifier(t) for t in tables))
+    grown = [
+        r.relname
+        for r in conn.execute(
+            text(
+                "SELECT c.relname, c.relpages, pg_relation_size(c.oid) / current_setting('block_size')::int AS pages "
+                "FROM pg_class c WHERE c.relname = ANY(:names) AND c.relkind = 'r' AND pg_table_is_visible(c.oid)"
+            ),
+            {"names": list(tables)},
+        )
+        if r.pages > 1.2 * max(r.relpages, 0) + 8
+    ]
+    if not grown:
+        return False
+    conn.exec_driver_sql("ANALYZE " + ", ".join(quote_identifier(t) for t in sorted(grown)))
     return True
