@@ -19,7 +19,7 @@ import operator
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,9 @@ class _Planned:
     deletes: list[int]
     latest: dict[str, dict[str, Any]]
     unchanged: int
+    #: the KPM's latest values as stored (kategori, status_graduasi, tanggal_kunjungan_terakhir): rows that
+    #: would not change are not rewritten (on PostgreSQL each rewrite leaves a dead row version behind)
+    stored_latest: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +245,11 @@ def plan_kpm(
     a = Asesmen.__table__
     current = {
         r.id_kpm: r
-        for r in conn.execute(select(kpm.c.id_kpm, kpm.c.pendamping_id).where(id_in(conn, kpm.c.id_kpm, ids)))
+        for r in conn.execute(
+            select(kpm.c.id_kpm, kpm.c.pendamping_id, *(kpm.c[c] for c in _LATEST)).where(
+                id_in(conn, kpm.c.id_kpm, ids)
+            )
+        )
     }
     holders = _holders(conn, ids)
     existing: dict[str, dict[date, Any]] = {}
@@ -266,7 +273,7 @@ def plan_kpm(
         for snapshot in build_snapshots(conn, sorted(partial), since=first):
             rules = rules_for_date(rule_sets, snapshot.as_of)
             per_kpm.setdefault(snapshot.id_kpm, []).append((snapshot, assess(snapshot, rules)))
-    plan = _Planned([], [], [], {}, 0)
+    plan = _Planned([], [], [], {}, 0, {k: tuple(r[2:]) for k, r in current.items()})
     for id_kpm in ids:
         stored = existing.get(id_kpm, {})
         if id_kpm not in cutoff:  # disbursements only: the assessments stand
@@ -369,14 +376,13 @@ def apply_plan(
     update_rows(conn, a, ("id",), WRITTEN_COLUMNS, [(*_WRITTEN(v), row_id) for row_id, v in plan.updates])
     insert_rows(conn, a, WRITTEN_COLUMNS, [_WRITTEN(v) for v in plan.inserts])
     blank = (None, None, None)
-    latest = plan.latest
-    update_rows(
-        conn,
-        Kpm.__table__,
-        ("id_kpm",),
-        _LATEST,
-        [(*(latest[k][c] for c in _LATEST), k) if k in latest else (*blank, k) for k in ids],
-    )
+    latest, stored = plan.latest, plan.stored_latest
+    changed = []
+    for k in ids:
+        new = tuple(latest[k][c] for c in _LATEST) if k in latest else blank
+        if stored.get(k) != new:
+            changed.append((*new, k))
+    update_rows(conn, Kpm.__table__, ("id_kpm",), _LATEST, changed)
     check_disbursements(conn, list(ids) if disbursements is None else list(disbursements))
     result.kpm += len(ids)
     result.inserted += len(plan.inserts)

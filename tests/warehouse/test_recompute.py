@@ -428,3 +428,30 @@ def test_recompute__another_one_running__refused_and_the_queue_kept_for_it(synce
     with synced.engine.connect() as conn:
         assert conn.execute(select(RecomputeQueue.id_kpm)).scalars().all() == [first]
     assert recompute(synced.engine).kpm == 1
+
+
+def test_recompute__latest_values_unchanged__kpm_rows_not_rewritten(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should leave a KPM row alone when its latest category, status and last visit stay the same (a rewrite
+    leaves a dead row version behind on PostgreSQL), and still write one that changes."""
+    written: list[str] = []
+    real = recompute_module.update_rows
+
+    def spy(conn, table, keys, columns, rows):  # type: ignore[no-untyped-def]
+        if table.name == "kpm":
+            written.extend(r[-1] for r in rows)
+        return real(conn, table, keys, columns, rows)
+
+    monkeypatch.setattr(recompute_module, "update_rows", spy)
+    result = recompute(synced.engine, all_kpm=True, workers=1)
+    assert result.kpm == len(synced.dataset.households) and written == []
+    with write_connection(synced.engine) as conn:
+        target = conn.execute(select(Kpm.id_kpm).order_by(Kpm.id_kpm).limit(1)).scalar_one()
+        conn.execute(
+            update(Kpm.__table__).where(Kpm.id_kpm == target).values(kategori=None, status_graduasi=None)
+        )
+    recompute(synced.engine, all_kpm=True, workers=1)
+    assert written == [target]
+    with synced.engine.connect() as conn:
+        assert conn.execute(select(Kpm.status_graduasi).where(Kpm.id_kpm == target)).scalar_one() is not None
