@@ -244,14 +244,14 @@ _KUNJUNGAN_SQL = (
     + " WHERE {ids} AND kunjungan.tanggal_kunjungan IS NOT NULL{until}"
     + " ORDER BY kunjungan.id_kpm, kunjungan.tanggal_kunjungan, kunjungan.id"
 )
+# by the ids of the visits already read (not joined with kunjungan again: that read every visit row a second time)
 _ANAK_SQL = (
     "SELECT a.kunjungan_id, a.urutan, a.status, a.pct_hadir, a.hadir_hari, a.hari_efektif FROM pantau_anak a "
-    "JOIN kunjungan k ON k.id = a.kunjungan_id WHERE {ids} ORDER BY a.kunjungan_id, a.baris"
+    "WHERE {ids} ORDER BY a.kunjungan_id, a.baris"
 )
-_BALITA_SQL = (
-    "SELECT b.kunjungan_id, b.urutan, b.ditimbang FROM pantau_balita b "
-    "JOIN kunjungan k ON k.id = b.kunjungan_id WHERE {ids} ORDER BY b.kunjungan_id, b.baris"
-)
+_BALITA_SQL = "SELECT b.kunjungan_id, b.urutan, b.ditimbang FROM pantau_balita b WHERE {ids} ORDER BY b.kunjungan_id, b.baris"
+#: Visit ids per query of their attendance and weighing rows (SQLite allows 32,766 parameters).
+VISITS_PER_QUERY = 10_000
 
 
 def _build_chunk(
@@ -281,10 +281,12 @@ def _build_chunk(
         visits.setdefault(r[by_kpm], []).append(r)
     children: dict[str, list[ChildRow]] = {}
     toddlers: dict[str, list[ToddlerRow]] = {}
-    if visits:
-        for kid, urutan, status, pct, present, days in _rows(conn, _ANAK_SQL, "k.id_kpm", ids):
+    visit_ids = [v[_ID] for rows in visits.values() for v in rows]
+    for i in range(0, len(visit_ids), VISITS_PER_QUERY):
+        some = visit_ids[i : i + VISITS_PER_QUERY]
+        for kid, urutan, status, pct, present, days in _rows(conn, _ANAK_SQL, "a.kunjungan_id", some):
             children.setdefault(kid, []).append(ChildRow(_int(urutan), status, pct, present, days))
-        for kid, urutan, weighed in _rows(conn, _BALITA_SQL, "k.id_kpm", ids):
+        for kid, urutan, weighed in _rows(conn, _BALITA_SQL, "b.kunjungan_id", some):
             toddlers.setdefault(kid, []).append(ToddlerRow(_int(urutan), weighed))
     for key in ids:
         kpm = kpm_rows.get(key)

@@ -25,6 +25,7 @@ from warehouse.graduation import (
     snapshot_digest,
     status_history,
 )
+from warehouse.graduation import snapshot as snapshot_module
 from warehouse.graduation.records import expand_details
 from warehouse.models import Anggota, Asesmen, Kpm, Kunjungan, PantauAnak, PantauBalita
 
@@ -395,6 +396,17 @@ def test_build__chunks_ids_and_session__same_snapshots(seeded: Engine) -> None:
         via_session = list(build_snapshots(session))
     assert chunked == everything == via_session
     assert [s.id_kpm for s in picked] == [D, D] + [A] * 5
+
+
+def test_build__attendance_read_in_small_groups_of_visits__same_snapshots(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should give the same snapshots when a chunk's visits are asked for their attendance and weighing rows a
+    few at a time (what a chunk with more visits than SQLite allows parameters does)."""
+    everything = by_kpm(seeded)
+    assert any(s.anak for v in everything.values() for s in v)
+    monkeypatch.setattr(snapshot_module, "VISITS_PER_QUERY", 2)
+    assert by_kpm(seeded) == everything
 
 
 def test_build__digest__changes_with_inputs(seeded: Engine) -> None:
