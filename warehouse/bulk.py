@@ -51,7 +51,8 @@ def _bound(
 
 
 def _array_casts(conn: Connection, table: Table, columns: Sequence[str]) -> list[str]:
-    # %b: each array travels in binary (see _run_arrays)
+    # %b: each array travels in binary; in the text format psycopg quotes and escapes every element in Python,
+    # which for a batch of assessments (JSON full of quotes) took longer than the update itself
     return [f"%b::{table.c[c].type.compile(conn.dialect)}[]" for c in columns]
 
 
@@ -66,17 +67,6 @@ def _run(conn: Connection, sql: str, params: Sequence[Any], many: bool = False) 
             cur.executemany(sql, params)
         else:
             cur.execute(sql, params)
-    finally:
-        cur.close()
-
-
-def _run_arrays(conn: Connection, sql: str, arrays: Sequence[list[Any]]) -> None:
-    """One statement over array parameters (PostgreSQL; ``%b`` placeholders, so they are sent in binary): in the
-    text format every element is quoted and escaped in Python, which for a batch of assessments (JSON full of
-    quotes) took longer than the update itself."""
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cur.execute(sql, arrays)
     finally:
         cur.close()
 
@@ -127,9 +117,7 @@ def update_rows(
     sets = ", ".join(f"{_q(c)} = v.{a}" for c, a in zip(columns, alias, strict=False))
     where = " AND ".join(f"{name}.{_q(k)} = v.{a}" for k, a in zip(keys, alias[len(columns) :], strict=True))
     source = f"unnest({', '.join(_array_casts(conn, table, everything))}) AS v({', '.join(alias)})"
-    _run_arrays(
-        conn, f"UPDATE {name} SET {sets} FROM {source} WHERE {where}", _columns(bound, len(everything))
-    )
+    _run(conn, f"UPDATE {name} SET {sets} FROM {source} WHERE {where}", _columns(bound, len(everything)))
 
 
 def delete_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -145,4 +133,4 @@ def delete_rows(conn: Connection, table: Table, keys: Sequence[str], rows: Seque
     alias = [f"v{i}" for i in range(len(keys))]
     where = " AND ".join(f"{name}.{_q(k)} = v.{a}" for k, a in zip(keys, alias, strict=True))
     source = f"unnest({', '.join(_array_casts(conn, table, keys))}) AS v({', '.join(alias)})"
-    _run_arrays(conn, f"DELETE FROM {name} USING {source} WHERE {where}", _columns(bound, len(keys)))
+    _run(conn, f"DELETE FROM {name} USING {source} WHERE {where}", _columns(bound, len(keys)))

@@ -13,18 +13,16 @@ with a message telling staff to give it a new version and effective date.
 
 from __future__ import annotations
 
-import json
 import logging
 import operator
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Date, DateTime, Engine, case, exists, func, literal, null, select, update
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
@@ -32,7 +30,7 @@ from warehouse.bulk import delete_rows, insert_rows, update_rows
 from warehouse.db import analyze_as_it_grows, id_in, write_connection
 from warehouse.domain import DISBURSEMENTS_ONLY
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
-from warehouse.graduation.records import current_details, natural_reason
+from warehouse.graduation.records import current_details, load_details, natural_reason
 from warehouse.lock import LockBusy, named_lock
 from warehouse.models import Asesmen, Kpm, Penugasan, RecomputeQueue
 from warehouse.models import RuleSet as RuleSetRow
@@ -162,7 +160,7 @@ def _same(old: Any, new: dict[str, Any]) -> bool:
         elif column == "kriteria_json" and a is not None:
             # a row stored in the older form, or by the standard JSON encoder (2.5e-05 where orjson writes
             # 0.000025), still counts as the same result
-            if a != b and (text := current_details(a)) != b and json.loads(text) != json.loads(b):
+            if a != b and (text := current_details(a)) != b and load_details(text) != load_details(b):
                 return False
         elif a != b:
             return False
@@ -180,22 +178,13 @@ class _Planned:
     unchanged: int
     #: the KPM's latest values as stored (kategori, status_graduasi, tanggal_kunjungan_terakhir): rows that
     #: would not change are not rewritten (on PostgreSQL each rewrite leaves a dead row version behind)
-    stored_latest: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    stored_latest: dict[str, tuple[Any, ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class _Criterion:
     group: str
     reason: str | None
-
-
-def _details(text: str) -> dict[str, Any]:
-    """Stored criteria as a dict: orjson (a partial recompute reads every kept row), the standard parser for
-    what orjson refuses (a NaN the standard encoder once wrote)."""
-    try:
-        return orjson.loads(text)  # type: ignore[no-any-return]
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +202,7 @@ class StoredAssessment:
 
     @classmethod
     def from_row(cls, row: Any) -> StoredAssessment:
-        details = _details(row.kriteria_json or "{}")
+        details = load_details(row.kriteria_json or "{}")
         natural = natural_reason(details)
         return cls(
             tanggal=row.tanggal if isinstance(row.tanggal, date) else date.fromisoformat(str(row.tanggal)),
@@ -273,7 +262,7 @@ def plan_kpm(
         for snapshot in build_snapshots(conn, sorted(partial), since=first):
             rules = rules_for_date(rule_sets, snapshot.as_of)
             per_kpm.setdefault(snapshot.id_kpm, []).append((snapshot, assess(snapshot, rules)))
-    plan = _Planned([], [], [], {}, 0, {k: tuple(r[2:]) for k, r in current.items()})
+    plan = _Planned([], [], [], {}, 0, {k: tuple(r._mapping[c] for c in _LATEST) for k, r in current.items()})
     for id_kpm in ids:
         stored = existing.get(id_kpm, {})
         if id_kpm not in cutoff:  # disbursements only: the assessments stand

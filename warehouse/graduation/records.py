@@ -69,6 +69,15 @@ def _encode(obj: Any) -> str:
         return json.dumps(obj, default=_not_applicable, ensure_ascii=False, separators=(",", ":"))
 
 
+def load_details(text: str) -> dict[str, Any]:
+    """Stored criteria (``asesmen.kriteria_json``) as a dict: orjson (a partial recompute reads every kept row),
+    the standard parser for what orjson refuses (a NaN the standard encoder once wrote)."""
+    try:
+        return orjson.loads(text)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # type: ignore[no-any-return]
+
+
 def _plain_values(values: dict[str, Any], pick: Any) -> list[Any]:
     out = list(pick(values))
     for i, v in enumerate(out):
@@ -112,7 +121,7 @@ def current_details(text: str) -> str:
     :func:`criteria_json` gives for the same assessment, so an old row with an unchanged result compares equal."""
     if '"kriteria":' not in text:
         return text
-    details = json.loads(text)
+    details = load_details(text)
     entries = details.pop("kriteria", None)
     if not isinstance(entries, list):
         return text

@@ -41,7 +41,7 @@ from warehouse.graduation.household import (
     Member,
     ToddlerRow,
 )
-from warehouse.models import Anggota, Kpm, Kunjungan, PantauAnak, PantauBalita
+from warehouse.models import Anggota, Kpm, Kunjungan
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,6 @@ CHUNK = 1000
 _KPM = Kpm.__table__
 _ANGGOTA = Anggota.__table__
 _KUNJUNGAN = Kunjungan.__table__
-_ANAK = PantauAnak.__table__
-_BALITA = PantauBalita.__table__
 
 _HOUSE = (
     "luas_lantai_m2",

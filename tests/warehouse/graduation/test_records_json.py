@@ -92,7 +92,7 @@ def test_same__tiny_float_written_by_either_encoder__same_result() -> None:
 
 def test_stored_details__nan_from_the_standard_encoder__still_read() -> None:
     """Should read a stored row the standard encoder wrote with NaN (which orjson refuses)."""
-    from warehouse.recompute import _details
+    from warehouse.graduation.records import load_details
 
-    assert _details('{"nilai":[1.5]}') == {"nilai": [1.5]}
-    assert str(_details('{"nilai":[NaN]}')["nilai"][0]) == "nan"
+    assert load_details('{"nilai":[1.5]}') == {"nilai": [1.5]}
+    assert str(load_details('{"nilai":[NaN]}')["nilai"][0]) == "nan"
