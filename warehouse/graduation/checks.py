@@ -60,6 +60,7 @@ def compile_checks(
     not met.
     """
     namespace: dict[str, Any] = {"NA": not_applicable}
+    T, F, N, D = (repr(letter) for letter in (MET, NOT_MET, NOT_APPLICABLE, MISSING))  # as source literals
     lines = ["def evaluate(values):", "    bm = bu = gm = gu = 0", "    mf = mu = False", "    reasons = []"]
     local: dict[str, str] = {}  # indicator -> local variable
 
@@ -86,10 +87,10 @@ def compile_checks(
             x, expression, k = conditions[0]
             lines.extend(
                 [
-                    f"    if {x} is None: o{i} = 'D'",
-                    f"    elif {x} is NA: o{i} = 'N'",
-                    f"    elif {expression.format(x=x, k=k)}: o{i} = 'T'",
-                    f"    else: o{i} = 'F'",
+                    f"    if {x} is None: o{i} = {D}",
+                    f"    elif {x} is NA: o{i} = {N}",
+                    f"    elif {expression.format(x=x, k=k)}: o{i} = {T}",
+                    f"    else: o{i} = {F}",
                 ]
             )
             return
@@ -108,15 +109,15 @@ def compile_checks(
             )
         if criterion.combine == COMBINE_ANY:
             lines.append(
-                f"    o{i} = 'T' if met else 'D' if unknown else 'F' if applicable else 'N'",
+                f"    o{i} = {T} if met else {D} if unknown else {F} if applicable else {N}",
             )
         else:
-            lines.append(f"    o{i} = 'F' if unmet else 'D' if unknown else 'T' if applicable else 'N'")
+            lines.append(f"    o{i} = {F} if unmet else {D} if unknown else {T} if applicable else {N}")
 
     n = 0
     for criterion in bps:
         outcome(n, criterion)
-        lines.extend([f"    if o{n} == 'T': bm += 1", f"    elif o{n} == 'D': bu += 1"])
+        lines.extend([f"    if o{n} == {T}: bm += 1", f"    elif o{n} == {D}: bu += 1"])
         n += 1
     for criterion, must in graduation:
         outcome(n, criterion)
@@ -125,19 +126,19 @@ def compile_checks(
         if criterion.reason_code:
             not_counted.append(f"reasons.append({constant('r', criterion.reason_code)})")
         na_branch = ["gm += 1"] if criterion.na_counts_as_met else not_counted
-        lines.append(f"    if o{n} == 'T': gm += 1")
+        lines.append(f"    if o{n} == {T}: gm += 1")
         lines.append(
-            f"    elif o{n} == 'D': gu += 1; reasons.append({missing})" + ("; mu = True" if must else "")
+            f"    elif o{n} == {D}: gu += 1; reasons.append({missing})" + ("; mu = True" if must else "")
         )
         if na_branch:
-            lines.append(f"    elif o{n} == 'N': {'; '.join(na_branch)}")
+            lines.append(f"    elif o{n} == {N}: {'; '.join(na_branch)}")
         else:
-            lines.append(f"    elif o{n} == 'N': pass")
+            lines.append(f"    elif o{n} == {N}: pass")
         if not_counted:
             lines.append(f"    else: {'; '.join(not_counted)}")
         n += 1
     outcome(n, natural_exit)
-    lines.append(f"    if o{n} == 'N': o{n} = 'F'")
+    lines.append(f"    if o{n} == {N}: o{n} = {F}")
     letters = ", ".join(f"o{i}" for i in range(n + 1))
     lines.append(f"    return ''.join(({letters},)), bm, bu, gm, gu, mf, mu, reasons")
     exec(
