@@ -97,10 +97,13 @@ def id_in(conn: Connection, column: ColumnElement[Any], ids: Sequence[Any]) -> C
 
 def driver_id_in(pg: bool, column: str, ids: Sequence[Any], sql_type: str = "") -> tuple[str, list[Any]]:
     """:func:`id_in` for SQL sent straight to the driver: (condition, parameters). On PostgreSQL one array
-    parameter (cast to ``sql_type[]`` when given, for a non-text column), on SQLite one ``?`` per id."""
+    parameter (cast to ``sql_type[]`` when given, for a non-text column), on SQLite one ``?`` per id.
+
+    The array goes in binary (``%b``): in text, psycopg quotes and escapes every id in Python, which cost about
+    3 % of a full recompute (its snapshot reads send the ids of 6,000 visits per batch)."""
     if pg:
         cast = f"::{sql_type}[]" if sql_type else ""
-        return f"{column} = ANY(%s{cast})", [list(ids)]
+        return f"{column} = ANY(%b{cast})", [list(ids)]
     return f"{column} IN ({', '.join(['?'] * len(ids))})", list(ids)
 
 
