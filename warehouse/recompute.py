@@ -29,6 +29,7 @@ from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, rule
 from warehouse.bulk import delete_rows, insert_rows, update_rows
 from warehouse.db import analyze_as_it_grows, id_in, write_connection
 from warehouse.domain import DISBURSEMENTS_ONLY
+from warehouse.gc_pause import gc_paused
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
 from warehouse.graduation.records import current_details, load_details, natural_reason
 from warehouse.lock import LockBusy, named_lock
@@ -228,7 +229,17 @@ def plan_kpm(
     :param since: per KPM, the date its inputs changed from (None or absent: its whole history). Assessments
         before it are kept as stored and only feed the confirmation window of the ones recomputed.
     """
-    since = since or {}
+    with gc_paused():  # a batch's objects all live until it is planned (see warehouse.gc_pause)
+        return _plan(conn, ids, rule_sets, now, since or {})
+
+
+def _plan(
+    conn: Connection,
+    ids: Sequence[str],
+    rule_sets: Sequence[RuleSet],
+    now: datetime,
+    since: dict[str, date | None],
+) -> _Planned:
     by_version = {r.version: r for r in rule_sets}
     kpm = Kpm.__table__
     a = Asesmen.__table__

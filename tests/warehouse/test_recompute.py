@@ -455,3 +455,34 @@ def test_recompute__latest_values_unchanged__kpm_rows_not_rewritten(
     assert written == [target]
     with synced.engine.connect() as conn:
         assert conn.execute(select(Kpm.status_graduasi).where(Kpm.id_kpm == target)).scalar_one() is not None
+
+
+def test_recompute__plans_with_the_collector_paused_and_resumes_it(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should assess with Python's cyclic collector paused (it walked each batch's objects for nothing, about a
+    fifth of the planning time) and leave it running afterwards, also when planning fails."""
+    import gc
+
+    import warehouse.recompute as module
+
+    seen: list[bool] = []
+    original = module.assess
+
+    def spy(snapshot, rules):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return original(snapshot, rules)
+
+    monkeypatch.setattr(module, "assess", spy)
+    assert gc.isenabled()
+    result = recompute(synced.engine, all_kpm=True, workers=1)
+    assert result.kpm == 120 and seen and not any(seen)
+    assert gc.isenabled()
+
+    def broken(snapshot, rules):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a rule the engine cannot evaluate")
+
+    monkeypatch.setattr(module, "assess", broken)
+    with pytest.raises(RuntimeError):
+        recompute(synced.engine, all_kpm=True, workers=1)
+    assert gc.isenabled()
