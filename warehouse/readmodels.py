@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, delete, func, select
 
 from warehouse.db import write_connection
+from warehouse.gc_pause import gc_paused
 from warehouse.models import (
     Anggota,
     Asesmen,
@@ -313,7 +314,9 @@ def refresh_births(conn: Connection) -> None:
 
 def refresh_read_models(engine: Engine, as_of: date | None = None) -> date | None:
     """Recompute ``rm_pendamping`` and ``rm_wilayah`` as of a date (default: the data's reference date)."""
-    with write_connection(engine) as conn:
+    # the facts of every KPM live until they are summed: the cyclic collector only walked them (warehouse.gc_pause;
+    # 4.7 s -> 4.3 s of CPU at 50,000 KPM)
+    with write_connection(engine) as conn, gc_paused():
         as_of = as_of or default_as_of(conn)
         if as_of is None:
             conn.execute(delete(RingkasanPendamping.__table__))
