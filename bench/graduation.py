@@ -258,20 +258,20 @@ def main() -> int:
         print(
             f"  floor (read every input row, {out['floor']['rows']:,} rows): {out['floor']['seconds']:.1f} s"
         )
-        for key, label in (
-            ("full_1", "full recompute, 1 process"),
-            ("full_2", "full recompute, 2 processes"),
-        ):
-            s = out[key]["seconds"]
-            verdict = (
-                ("met" if s <= TARGET_FULL_S else "NOT met")
-                if args.kpm == TARGET_KPM
-                else f"judged at {TARGET_KPM:,} KPM only"
-            )
-            print(
-                f"  {label}: {s:.1f} s ({s / out['floor']['seconds']:.1f}x the floor; "
-                f"target {TARGET_FULL_S:.0f} s: {verdict})"
-            )
+        floor_s = out["floor"]["seconds"]
+        s = out["full_1"]["seconds"]
+        print(f"  full recompute, 1 process: {s:.1f} s ({s / floor_s:.1f}x the floor)")
+        # the target holds for the machine (2 cores), so for the recompute as it runs there: two processes
+        s = out["full_2"]["seconds"]
+        verdict = (
+            ("met" if s <= TARGET_FULL_S else "NOT met")
+            if args.kpm == TARGET_KPM
+            else f"judged at {TARGET_KPM:,} KPM only"
+        )
+        print(
+            f"  full recompute, 2 processes: {s:.1f} s ({s / floor_s:.1f}x the floor; "
+            f"target {TARGET_FULL_S:.0f} s on 2 cores: {verdict})"
+        )
         for key in ("incr_0.1%", "incr_1%"):
             r = out[key]
             print(f"  incremental, {key[5:]} changed: {r['kpm']} KPM in {r['seconds']:.2f} s")

@@ -469,7 +469,9 @@ def test_assess_and_store__asesmen_rows__round_trip(seeded: Engine, rules: RuleS
 def test_build__5000_kpm_8_visits__bulk_and_fast(
     sqlite_engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Should build 45,000 snapshots of 5,000 KPM with a few queries per chunk (time printed)."""
+    """Should build 45,000 snapshots of 5,000 KPM with a few queries per chunk (time printed). The bound, on this
+    process's CPU time so a busy machine cannot fail it, is twenty times what it takes: it catches a query per
+    KPM, not a slow moment."""
     rng = random.Random(7)
     kpm_rows, member_rows, visit_rows, child_rows = [], [], [], []
     for i in range(5000):
@@ -498,11 +500,11 @@ def test_build__5000_kpm_8_visits__bulk_and_fast(
             (PantauAnak, child_rows),
         ):
             conn.execute(insert(table), rows)
-    start = time.perf_counter()
+    start = time.process_time()
     with sqlite_engine.connect() as conn:
         count = sum(1 for _ in build_snapshots(conn))
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     with capsys.disabled():
-        print(f"\nbuild_snapshots: {count} snapshots of 5000 KPM in {elapsed:.2f} s (SQLite)")
+        print(f"\nbuild_snapshots: {count} snapshots of 5000 KPM in {elapsed:.2f} s of CPU (SQLite)")
     assert count == 45_000
     assert elapsed < 20
