@@ -301,3 +301,35 @@ def seed_loadtest(
     if visits:
         store.submit_many(project.id, VISIT_ID, items(visits, _visit, 31))
     return project.id, admin
+
+
+def submit_visits(
+    store: CentralStore,
+    project_id: int,
+    count: int,
+    *,
+    households: int,
+    seed: int,
+    at: datetime | None = None,
+) -> None:
+    """Submit ``count`` more load-test visits now (or ``at``): a trickle of new data for a sync to pull while
+    something else is measured. ``seed`` varies the rows; the instance ids are new each call."""
+    rng = random.Random(seed)
+    when = at or store.now()
+    enumerators = list(store.project(project_id).app_users) or [
+        store.add_app_user(project_id, "Pendamping 001")
+    ]
+    store.submit_many(
+        project_id,
+        VISIT_ID,
+        (
+            SubmitItem(
+                _visit(rng, rng.randrange(max(households, 1)), when),
+                rng.choice(enumerators),
+                instance_id=f"uuid:{uuid.uuid4()}",
+                at=when,
+                user_agent="org.odk.collect.android/v2025.2.1",
+            )
+            for _ in range(count)
+        ),
+    )
