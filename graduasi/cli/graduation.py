@@ -17,6 +17,14 @@ from graduasi.cli.common import load_settings
 from warehouse.db import make_engine, write_connection
 from warehouse.decisions import GRADUATION, KINDS, DecisionError, approve, decisions, propose, reject, verify
 from warehouse.migrate import upgrade
+from warehouse.penyaluran_report import (
+    KIND_LABELS,
+    UnknownRegion,
+    check_kabupaten,
+    count_by_kind,
+    list_problems,
+    write_problems_xlsx,
+)
 from warehouse.readmodels import refresh_read_models
 from warehouse.recompute import RecomputeBusy, RuleVersionChanged, recompute
 
@@ -184,3 +192,73 @@ def decisions_cmd(status: str | None) -> None:
         click.echo(
             f"#{r.id} {r.id_kpm} {r.jenis} {r.status} (usul {r.diusulkan_oleh} {r.diusulkan_pada:%Y-%m-%d})"
         )
+
+
+def _rupiah(amount: int | None) -> str:
+    """``Rp1.000.000`` (Indonesian grouping); ``-`` when unknown."""
+    if amount is None:
+        return "-"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+
+
+@graduation.command("penyaluran")
+@click.option("--tahun", type=click.IntRange(2000, 2100), default=None, help="Only this program year.")
+@click.option(
+    "--kabupaten", "kode", default=None, metavar="KODE", help="Only this kabupaten/kota (e.g. 3601)."
+)
+@click.option(
+    "--jenis", type=click.Choice(list(KIND_LABELS)), default=None, help="Only this kind of problem."
+)
+@click.option(
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write every listed problem to this spreadsheet (sheets ringkasan, masalah, jenis).",
+)
+@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Problems printed here.")
+def penyaluran_cmd(
+    tahun: int | None, kode: str | None, jenis: str | None, xlsx_path: Path | None, limit: int
+) -> None:
+    """List the disbursement problems to follow up: confirmations that do not match the KPM's entitlement
+    (amount, pay window, a second receipt, not paid, unknown tranche), with counts per kind."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    kode = kode.strip().replace(".", "") if kode else None
+    with engine.connect() as conn:
+        if kode:
+            try:
+                check_kabupaten(conn, kode)
+            except UnknownRegion as exc:
+                raise click.BadParameter(str(exc), param_hint="--kabupaten") from None
+        problems = list_problems(conn, tahun=tahun, kabupaten=kode, jenis=jenis)
+    asked = ", ".join(
+        part
+        for part in (
+            f"tahun {tahun}" if tahun else "",
+            f"kabupaten {kode}" if kode else "",
+            f"jenis {jenis}" if jenis else "",
+        )
+        if part
+    )
+    filters = asked or "semua"
+    if not problems:
+        click.echo(f"no disbursement problems ({filters})")
+    else:
+        click.echo(f"{len(problems):,} disbursement problems ({filters}):")
+        for kind in count_by_kind(problems):
+            paid = "" if kind.selisih_rp is None else f"   difference {_rupiah(kind.selisih_rp)}"
+            click.echo(f"  {kind.jenis:22s} {kind.count:7,}{paid}")
+        for p in problems[:limit]:
+            click.echo(
+                f"{p.id_kpm} {p.tahun}/{p.tahap} {p.jenis}: entitled {_rupiah(p.diharapkan_rp)}, received "
+                f"{_rupiah(p.diterima_rp)} (kabupaten {p.kode_kabupaten or '-'}, pendamping "
+                f"{p.pendamping_id or '-'}, confirmation {p.penyaluran_id or '-'})"
+            )
+        if len(problems) > limit and xlsx_path is None:
+            click.echo(f"... and {len(problems) - limit:,} more: --xlsx FILE writes them all")
+    if xlsx_path is not None:
+        write_problems_xlsx(problems, xlsx_path, filters)
+        click.echo(f"written: {xlsx_path}")

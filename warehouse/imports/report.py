@@ -10,19 +10,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import xlsxwriter
-
 from warehouse.imports.issues import CODES, ImportResult, Severity
 from warehouse.imports.values import neutralise
+from warehouse.xlsx import new_workbook
 
 log = logging.getLogger(__name__)
 
-WORKBOOK_OPTIONS = {
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-    "constant_memory": True,
-}
 KIND_LABELS = {
     "kpm": "Daftar KPM resmi",
     "pendamping": "Daftar pendamping dan penugasan",
@@ -40,8 +33,7 @@ def default_report_path(path: Path) -> Path:
 def write_report(result: ImportResult, path: Path | str) -> Path:
     """Write the report of ``result`` to ``path`` (XLSX) and return the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    book = new_workbook(path)
     try:
         bold = book.add_format({"bold": True})
         title = book.add_format({"bold": True, "font_size": 14})

@@ -1,0 +1,261 @@
+"""The disbursement problems staff follow up: listed by year, kabupaten/kota and kind, and written as XLSX.
+
+Each problem is a confirmation that does not match the KPM's entitlement for its year and tranche
+(:mod:`warehouse.penyaluran` decides which, after each sync and when the tranche table changes). The list adds
+what a follow-up needs: the KPM's name, region and pendamping, and the confirmation's dates and reported obstacle.
+
+The XLSX is written as :mod:`warehouse.xlsx` writes spreadsheets, and every text cell a spreadsheet would run as a
+formula is prefixed with ``'`` (reliability.md §4 B16): names and obstacles come from the field.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from warehouse.imports.values import neutralise
+from warehouse.models import Kpm, MasalahPenyaluran, Penyaluran, Wilayah
+from warehouse.xlsx import new_workbook
+
+log = logging.getLogger(__name__)
+
+#: Every kind of problem, in the order staff read them, with its meaning in Bahasa Indonesia.
+KIND_LABELS: dict[str, str] = {
+    "kurang": "Diterima kurang dari hak tahap ini",
+    "lebih": "Diterima lebih dari hak tahap ini",
+    "di_luar_jadwal": "Diterima di luar jadwal pembayaran tahap ini",
+    "ganda": "Konfirmasi penerimaan kedua untuk tahap yang sama",
+    "belum_cair": "Bantuan belum cair",
+    "rekening_bermasalah": "Rekening bermasalah",
+    "kpm_tidak_ditemukan": "KPM tidak ditemukan saat penyaluran",
+    "tahap_tidak_dikenal": "Tahun/tahap tidak ada di tabel tahap program (forms/program/tahap.csv)",
+}
+_HEADER = (
+    ("ID KPM", 16),
+    ("Nama pengurus", 26),
+    ("Kabupaten/kota", 14),
+    ("Kecamatan", 12),
+    ("Desa/kelurahan", 14),
+    ("Pendamping", 14),
+    ("Tahun", 7),
+    ("Tahap", 7),
+    ("Jenis masalah", 22),
+    ("Keterangan", 46),
+    ("Hak (Rp)", 13),
+    ("Diterima (Rp)", 13),
+    ("Selisih (Rp)", 13),
+    ("Tanggal terima", 14),
+    ("Tanggal konfirmasi", 16),
+    ("Kendala yang dilaporkan", 30),
+    ("ID konfirmasi", 44),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DisbursementProblem:
+    """One problem with what its follow-up needs."""
+
+    id_kpm: str
+    nama_pengurus: str | None
+    kode_kabupaten: str | None
+    kode_kecamatan: str | None
+    kode_desa: str | None
+    pendamping_id: str | None
+    tahun: int
+    tahap: str
+    jenis: str
+    diharapkan_rp: int | None
+    diterima_rp: int | None
+    tanggal_terima: date | None
+    tanggal_konfirmasi: date | None
+    kendala: str | None
+    penyaluran_id: str | None
+
+    @property
+    def selisih_rp(self) -> int | None:
+        """Received minus the entitlement (negative: short); None when either is unknown."""
+        if self.diharapkan_rp is None or self.diterima_rp is None:
+            return None
+        return self.diterima_rp - self.diharapkan_rp
+
+
+#: The kinds about the amount: their differences add up to money paid short or over. (A confirmation outside the
+#: pay window may also be short; its difference is counted once, under kurang.)
+AMOUNT_KINDS = ("kurang", "lebih")
+
+
+@dataclass(frozen=True, slots=True)
+class KindCount:
+    """How many problems of one kind, and for the amount kinds what they add up to against the entitlements."""
+
+    jenis: str
+    count: int
+    selisih_rp: (
+        int | None
+    )  # the sum of the known differences (negative: paid short); None: not an amount kind
+
+
+class UnknownRegion(ValueError):
+    """A kabupaten/kota code that is not in the region table; the message says what to use."""
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def check_kabupaten(conn: Connection, code: str) -> None:
+    """Refuse a code that is not a kabupaten/kota of the region table, naming a few that are."""
+    w = Wilayah.__table__
+    found = conn.execute(select(w.c.tingkat).where(w.c.kode == code)).scalar_one_or_none()
+    if found == "kabupaten":
+        return
+    known = list(
+        conn.execute(select(w.c.kode).where(w.c.tingkat == "kabupaten").order_by(w.c.kode).limit(8)).scalars()
+    )
+    what = f"is a {found} code, not a kabupaten/kota" if found else "is not in the region table"
+    hint = f"use one of {', '.join(known)}" if known else "load the regions first (graduasi db upgrade)"
+    raise UnknownRegion(f"kabupaten {code!r} {what}: {hint}")
+
+
+def list_problems(
+    conn: Connection, *, tahun: int | None = None, kabupaten: str | None = None, jenis: str | None = None
+) -> list[DisbursementProblem]:
+    """The stored problems, filtered, by year, tranche, region and KPM."""
+    m, k, p = MasalahPenyaluran.__table__, Kpm.__table__, Penyaluran.__table__
+    query = (
+        select(
+            m.c.id_kpm,
+            k.c.nama_pengurus,
+            m.c.kode_kabupaten,
+            k.c.kode_kecamatan,
+            k.c.kode_desa,
+            k.c.pendamping_id,
+            m.c.tahun,
+            m.c.tahap,
+            m.c.jenis,
+            m.c.diharapkan_rp,
+            m.c.diterima_rp,
+            p.c.tanggal_terima,
+            p.c.tanggal_konfirmasi,
+            p.c.kendala,
+            m.c.penyaluran_id,
+        )
+        .select_from(m.outerjoin(k, k.c.id_kpm == m.c.id_kpm).outerjoin(p, p.c.id == m.c.penyaluran_id))
+        .order_by(m.c.tahun, m.c.tahap, m.c.kode_kabupaten, m.c.id_kpm, m.c.id)
+    )
+    if tahun is not None:
+        query = query.where(m.c.tahun == tahun)
+    if kabupaten is not None:
+        query = query.where(m.c.kode_kabupaten == kabupaten)
+    if jenis is not None:
+        query = query.where(m.c.jenis == jenis)
+    return [
+        DisbursementProblem(
+            **{
+                **r._mapping,
+                "tanggal_terima": _day(r.tanggal_terima),
+                "tanggal_konfirmasi": _day(r.tanggal_konfirmasi),
+            }
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def count_by_kind(problems: Iterable[DisbursementProblem]) -> list[KindCount]:
+    """Problems per kind, in :data:`KIND_LABELS` order (a kind not listed there comes last)."""
+    counts: dict[str, list[int]] = {}
+    for p in problems:
+        entry = counts.setdefault(p.jenis, [0, 0])
+        entry[0] += 1
+        entry[1] += p.selisih_rp or 0
+    order = {kind: i for i, kind in enumerate(KIND_LABELS)}
+    return [
+        KindCount(kind, n, total if kind in AMOUNT_KINDS else None)
+        for kind, (n, total) in sorted(counts.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    ]
+
+
+def write_problems_xlsx(
+    problems: Sequence[DisbursementProblem], path: Path | str, filters: str, *, now: datetime | None = None
+) -> Path:
+    """Write the list to ``path`` (XLSX): sheet ``ringkasan`` (what was asked, counts per kind), ``masalah``
+    (one row per problem) and ``jenis`` (what each kind means)."""
+    path = Path(path)
+    book = new_workbook(path)
+    try:
+        bold = book.add_format({"bold": True})
+        title = book.add_format({"bold": True, "font_size": 14})
+        money = book.add_format({"num_format": "#,##0"})
+        day = book.add_format({"num_format": "yyyy-mm-dd"})
+        summary = book.add_worksheet("ringkasan")
+        summary.set_column(0, 0, 46)
+        summary.set_column(1, 2, 16)
+        summary.write_string(0, 0, "Masalah penyaluran", title)
+        summary.write_string(1, 0, f"Filter: {filters}")
+        summary.write_string(2, 0, f"Dibuat: {(now or datetime.now()):%Y-%m-%d %H:%M}")
+        summary.write_row(4, 0, ("Jenis masalah", "Jumlah", "Selisih (Rp)"), bold)
+        row = 5
+        for kind in count_by_kind(problems):
+            summary.write_string(row, 0, KIND_LABELS.get(kind.jenis, kind.jenis))
+            summary.write_number(row, 1, kind.count)
+            if kind.selisih_rp is not None:
+                summary.write_number(row, 2, kind.selisih_rp, money)
+            row += 1
+        summary.write_string(row, 0, "Jumlah", bold)
+        summary.write_number(row, 1, len(problems), bold)
+
+        sheet = book.add_worksheet("masalah")
+        for col, (name, width) in enumerate(_HEADER):
+            sheet.set_column(col, col, width)
+            sheet.write_string(0, col, name, bold)
+        sheet.freeze_panes(1, 0)
+        for i, p in enumerate(problems, start=1):
+            texts = (
+                p.id_kpm,
+                p.nama_pengurus,
+                p.kode_kabupaten,
+                p.kode_kecamatan,
+                p.kode_desa,
+                p.pendamping_id,
+            )
+            for col, text in enumerate(texts):
+                _text(sheet, i, col, text)
+            sheet.write_number(i, 6, p.tahun)
+            _text(sheet, i, 7, p.tahap)
+            _text(sheet, i, 8, p.jenis)
+            _text(sheet, i, 9, KIND_LABELS.get(p.jenis, p.jenis))
+            for col, amount in ((10, p.diharapkan_rp), (11, p.diterima_rp), (12, p.selisih_rp)):
+                if amount is not None:
+                    sheet.write_number(i, col, amount, money)
+            for col, when in ((13, p.tanggal_terima), (14, p.tanggal_konfirmasi)):
+                if when is not None:
+                    sheet.write_datetime(i, col, datetime(when.year, when.month, when.day), day)
+            _text(sheet, i, 15, p.kendala)
+            _text(sheet, i, 16, p.penyaluran_id)
+        if problems:
+            sheet.autofilter(0, 0, len(problems), len(_HEADER) - 1)
+
+        kinds = book.add_worksheet("jenis")
+        kinds.set_column(0, 0, 22)
+        kinds.set_column(1, 1, 70)
+        kinds.write_row(0, 0, ("Jenis masalah", "Artinya"), bold)
+        for i, (kind, label) in enumerate(KIND_LABELS.items(), start=1):
+            kinds.write_string(i, 0, kind)
+            kinds.write_string(i, 1, label)
+    finally:
+        book.close()
+    log.info("disbursement problems written: %s (%d rows)", path, len(problems))
+    return path
+
+
+def _text(sheet: Any, row: int, col: int, value: str | None) -> None:
+    if value is not None and value != "":
+        sheet.write_string(row, col, neutralise(str(value)))
