@@ -19,9 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from warehouse.imports.values import neutralise
 from warehouse.models import Kpm, MasalahPenyaluran, Penyaluran, Wilayah
-from warehouse.xlsx import new_workbook
+from warehouse.xlsx import formats, new_workbook, write_day, write_header, write_text
 
 log = logging.getLogger(__name__)
 
@@ -191,31 +190,26 @@ def write_problems_xlsx(
     path = Path(path)
     book = new_workbook(path)
     try:
-        bold = book.add_format({"bold": True})
-        title = book.add_format({"bold": True, "font_size": 14})
-        money = book.add_format({"num_format": "#,##0"})
-        day = book.add_format({"num_format": "yyyy-mm-dd"})
+        fmt = formats(book)
         summary = book.add_worksheet("ringkasan")
         summary.set_column(0, 0, 46)
         summary.set_column(1, 2, 16)
-        summary.write_string(0, 0, "Masalah penyaluran", title)
+        summary.write_string(0, 0, "Masalah penyaluran", fmt.title)
         summary.write_string(1, 0, f"Filter: {filters}")
         summary.write_string(2, 0, f"Dibuat: {(now or datetime.now()):%Y-%m-%d %H:%M}")
-        summary.write_row(4, 0, ("Jenis masalah", "Jumlah", "Selisih (Rp)"), bold)
+        summary.write_row(4, 0, ("Jenis masalah", "Jumlah", "Selisih (Rp)"), fmt.bold)
         row = 5
         for kind in count_by_kind(problems):
             summary.write_string(row, 0, KIND_LABELS.get(kind.jenis, kind.jenis))
             summary.write_number(row, 1, kind.count)
             if kind.selisih_rp is not None:
-                summary.write_number(row, 2, kind.selisih_rp, money)
+                summary.write_number(row, 2, kind.selisih_rp, fmt.money)
             row += 1
-        summary.write_string(row, 0, "Jumlah", bold)
-        summary.write_number(row, 1, len(problems), bold)
+        summary.write_string(row, 0, "Jumlah", fmt.bold)
+        summary.write_number(row, 1, len(problems), fmt.bold)
 
         sheet = book.add_worksheet("masalah")
-        for col, (name, width) in enumerate(_HEADER):
-            sheet.set_column(col, col, width)
-            sheet.write_string(0, col, name, bold)
+        write_header(sheet, 0, _HEADER, fmt.bold)
         sheet.freeze_panes(1, 0)
         for i, p in enumerate(problems, start=1):
             texts = (
@@ -227,26 +221,23 @@ def write_problems_xlsx(
                 p.pendamping_id,
             )
             for col, text in enumerate(texts):
-                _text(sheet, i, col, text)
+                write_text(sheet, i, col, text)
             sheet.write_number(i, 6, p.tahun)
-            _text(sheet, i, 7, p.tahap)
-            _text(sheet, i, 8, p.jenis)
-            _text(sheet, i, 9, KIND_LABELS.get(p.jenis, p.jenis))
+            write_text(sheet, i, 7, p.tahap)
+            write_text(sheet, i, 8, p.jenis)
+            write_text(sheet, i, 9, KIND_LABELS.get(p.jenis, p.jenis))
             for col, amount in ((10, p.diharapkan_rp), (11, p.diterima_rp), (12, p.selisih_rp)):
                 if amount is not None:
-                    sheet.write_number(i, col, amount, money)
-            for col, when in ((13, p.tanggal_terima), (14, p.tanggal_konfirmasi)):
-                if when is not None:
-                    sheet.write_datetime(i, col, datetime(when.year, when.month, when.day), day)
-            _text(sheet, i, 15, p.kendala)
-            _text(sheet, i, 16, p.penyaluran_id)
+                    sheet.write_number(i, col, amount, fmt.money)
+            write_day(sheet, i, 13, p.tanggal_terima, fmt.day)
+            write_day(sheet, i, 14, p.tanggal_konfirmasi, fmt.day)
+            write_text(sheet, i, 15, p.kendala)
+            write_text(sheet, i, 16, p.penyaluran_id)
         if problems:
             sheet.autofilter(0, 0, len(problems), len(_HEADER) - 1)
 
         kinds = book.add_worksheet("jenis")
-        kinds.set_column(0, 0, 22)
-        kinds.set_column(1, 1, 70)
-        kinds.write_row(0, 0, ("Jenis masalah", "Artinya"), bold)
+        write_header(kinds, 0, (("Jenis masalah", 22), ("Artinya", 70)), fmt.bold)
         for i, (kind, label) in enumerate(KIND_LABELS.items(), start=1):
             kinds.write_string(i, 0, kind)
             kinds.write_string(i, 1, label)
@@ -254,8 +245,3 @@ def write_problems_xlsx(
         book.close()
     log.info("disbursement problems written: %s (%d rows)", path, len(problems))
     return path
-
-
-def _text(sheet: Any, row: int, col: int, value: str | None) -> None:
-    if value is not None and value != "":
-        sheet.write_string(row, col, neutralise(str(value)))

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from sqlalchemy import Connection
 
 from forms.rules import RULES_DIR, RulesError, check_rules, load_rules, rule_paths, write_vocabulary
 from graduasi.cli.common import load_settings
 from warehouse.db import make_engine, write_connection
 from warehouse.decisions import GRADUATION, KINDS, DecisionError, approve, decisions, propose, reject, verify
 from warehouse.migrate import upgrade
+from warehouse.naik_grade import BadPeriod, category_moves, moves_per_pendamping, write_moves_xlsx
 from warehouse.penyaluran_report import (
     KIND_LABELS,
     UnknownRegion,
@@ -202,21 +204,44 @@ def _rupiah(amount: int | None) -> str:
     return f"{sign}Rp{abs(amount):,}".replace(",", ".")
 
 
+def _kabupaten_option(f):  # type: ignore[no-untyped-def]
+    """``--kabupaten KODE``: one kabupaten/kota (``3601`` or ``36.01``)."""
+    return click.option(
+        "--kabupaten", "kode", default=None, metavar="KODE", help="Only this kabupaten/kota (e.g. 3601)."
+    )(f)
+
+
+def _xlsx_option(what: str):  # type: ignore[no-untyped-def]
+    """``--xlsx FILE``: also write ``what`` to a spreadsheet."""
+    return click.option(
+        "--xlsx",
+        "xlsx_path",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        default=None,
+        help=f"Write {what} to this spreadsheet.",
+    )
+
+
+def _kabupaten(conn: Connection, kode: str | None) -> str | None:
+    """The ``--kabupaten`` code without dots, checked against the region table (a usage error names the codes
+    to use)."""
+    if not kode:
+        return None
+    kode = kode.strip().replace(".", "")
+    try:
+        check_kabupaten(conn, kode)
+    except UnknownRegion as exc:
+        raise click.BadParameter(str(exc), param_hint="--kabupaten") from None
+    return kode
+
+
 @graduation.command("penyaluran")
 @click.option("--tahun", type=click.IntRange(2000, 2100), default=None, help="Only this program year.")
-@click.option(
-    "--kabupaten", "kode", default=None, metavar="KODE", help="Only this kabupaten/kota (e.g. 3601)."
-)
+@_kabupaten_option
 @click.option(
     "--jenis", type=click.Choice(list(KIND_LABELS)), default=None, help="Only this kind of problem."
 )
-@click.option(
-    "--xlsx",
-    "xlsx_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    default=None,
-    help="Write every listed problem to this spreadsheet (sheets ringkasan, masalah, jenis).",
-)
+@_xlsx_option("every listed problem (sheets ringkasan, masalah, jenis)")
 @click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="Problems printed here.")
 def penyaluran_cmd(
     tahun: int | None, kode: str | None, jenis: str | None, xlsx_path: Path | None, limit: int
@@ -226,13 +251,8 @@ def penyaluran_cmd(
     settings = load_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    kode = kode.strip().replace(".", "") if kode else None
     with engine.connect() as conn:
-        if kode:
-            try:
-                check_kabupaten(conn, kode)
-            except UnknownRegion as exc:
-                raise click.BadParameter(str(exc), param_hint="--kabupaten") from None
+        kode = _kabupaten(conn, kode)
         problems = list_problems(conn, tahun=tahun, kabupaten=kode, jenis=jenis)
     asked = ", ".join(
         part
@@ -261,4 +281,64 @@ def penyaluran_cmd(
             click.echo(f"... and {len(problems) - limit:,} more: --xlsx FILE writes them all")
     if xlsx_path is not None:
         write_problems_xlsx(problems, xlsx_path, filters)
+        click.echo(f"written: {xlsx_path}")
+
+
+@graduation.command("naik")
+@click.option(
+    "--dari", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The earlier date (YYYY-MM-DD)."
+)
+@click.option(
+    "--sampai", type=click.DateTime(["%Y-%m-%d"]), required=True, help="The later date (YYYY-MM-DD)."
+)
+@_kabupaten_option
+@click.option("--pendamping", default=None, metavar="ID", help="Only the KPM credited to this pendamping.")
+@_xlsx_option("the moves per pendamping and per KPM")
+@click.option(
+    "--limit", type=click.IntRange(0), default=20, show_default=True, help="Pendamping printed here."
+)
+def naik_cmd(
+    dari: datetime,
+    sampai: datetime,
+    kode: str | None,
+    pendamping: str | None,
+    xlsx_path: Path | None,
+    limit: int,
+) -> None:
+    """Which KPM moved up a category (naik grade) between two dates, credited to the pendamping who held each
+    KPM at its later assessment: counts per pendamping, most moved up first."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        kode = _kabupaten(conn, kode)
+        try:
+            moves = category_moves(conn, dari.date(), sampai.date(), kabupaten=kode, pendamping=pendamping)
+        except BadPeriod as exc:
+            raise click.BadParameter(str(exc), param_hint="--dari/--sampai") from None
+        per_pendamping = moves_per_pendamping(conn, moves)
+    period = f"{dari:%Y-%m-%d} -> {sampai:%Y-%m-%d}" + "".join(
+        f", {label} {value}" for label, value in (("kabupaten", kode), ("pendamping", pendamping)) if value
+    )
+    if not moves:
+        click.echo(f"no KPM assessed by {sampai:%Y-%m-%d} ({period})")
+    else:
+        up = sum(p.naik for p in per_pendamping)
+        down = sum(p.turun for p in per_pendamping)
+        same = sum(p.tetap for p in per_pendamping)
+        unknown = sum(p.tidak_diketahui for p in per_pendamping)
+        click.echo(
+            f"{period}: {len(moves):,} KPM: {up:,} moved up, {down:,} down, {same:,} same category; {unknown:,} "
+            "without a category on one of the dates (not assessed by the earlier one, or data missing)"
+        )
+        click.echo("per pendamping (who held the KPM at its later assessment), most moved up first:")
+        for p in per_pendamping[:limit]:
+            click.echo(
+                f"  {p.pendamping_id or '(none)':14s} {(p.nama or '')[:28]:28s} {p.kpm:6,} KPM  "
+                f"up {p.naik:5,}  down {p.turun:5,}  same {p.tetap:5,}  unknown {p.tidak_diketahui:5,}"
+            )
+        if len(per_pendamping) > limit and xlsx_path is None:
+            click.echo(f"  ... and {len(per_pendamping) - limit:,} more: --xlsx FILE writes them all")
+    if xlsx_path is not None:
+        write_moves_xlsx(moves, per_pendamping, xlsx_path, period)
         click.echo(f"written: {xlsx_path}")

@@ -11,8 +11,7 @@ import logging
 from pathlib import Path
 
 from warehouse.imports.issues import CODES, ImportResult, Severity
-from warehouse.imports.values import neutralise
-from warehouse.xlsx import new_workbook
+from warehouse.xlsx import neutralise, new_workbook
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,6 @@ PENDAMPING_ID_RE = re.compile(r"^[^\s]{1,32}$")
 PROVINCE = "36"
 #: Sequences people type when they do not know the number.
 _SEQUENCES = ("1234567890123456", "0123456789012345", "6543210987654321", "9876543210987654")
-#: First cells of a value that a spreadsheet would run as a formula (reliability.md §4 B16).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 _EXCEL_EPOCH = date(1899, 12, 30)
 
 
@@ -83,13 +81,6 @@ def mask_number(value: str | None) -> str | None:
     if len(value) > 10:
         return value[:6] + "*" * (len(value) - 10) + value[-4:]
     return "*" * max(len(value) - 2, 0) + value[-2:]
-
-
-def neutralise(value: str | None) -> str | None:
-    """Prefix a value that a spreadsheet would run as a formula with ``'`` (reliability.md §4 B16)."""
-    if value and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def region_code(value: str) -> str:

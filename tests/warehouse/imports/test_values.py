@@ -1,4 +1,4 @@
-"""Single-value rules: NIK/KK normalisation and plausibility, masking, formula neutralising, dates, numbers."""
+"""Single-value rules: NIK/KK normalisation and plausibility, masking, dates, numbers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from warehouse.imports.values import (
     is_placeholder,
     mask_number,
-    neutralise,
     nik_birth_date,
     number_problem,
     parse_date,
@@ -99,16 +98,6 @@ def test_mask_number__nik_and_short_values__middle_hidden() -> None:
     assert mask_number("360102470384000") == "360102*****4000"
     assert mask_number("12345") == "***45"
     assert mask_number(None) is None
-
-
-@pytest.mark.parametrize("value", ["=1+2", "+62812", "-5", "@SUM(A1)", "\tx", "\rx"])
-def test_neutralise__formula_starts__prefixed(value: str) -> None:
-    assert neutralise(value) == "'" + value
-
-
-def test_neutralise__plain_text__unchanged() -> None:
-    assert neutralise("Siti = ibu") == "Siti = ibu"
-    assert neutralise(None) is None
 
 
 @pytest.mark.parametrize(
