@@ -7,17 +7,20 @@ rules folder) come from :func:`rules_path_argument` so each command reads the ru
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
+from xlsxwriter.exceptions import XlsxFileError
 
 from forms.rules import RULES_DIR, RulesError, check_rules, load_rules, rule_paths, write_vocabulary
 from graduasi.cli.common import load_settings
 from warehouse.db import make_engine, write_connection
 from warehouse.decisions import GRADUATION, KINDS, DecisionError, approve, decisions, propose, reject, verify
 from warehouse.migrate import upgrade
+from warehouse.models import Pendamping
 from warehouse.naik_grade import BadPeriod, category_moves, moves_per_pendamping, write_moves_xlsx
 from warehouse.penyaluran_report import (
     KIND_LABELS,
@@ -235,6 +238,33 @@ def _kabupaten(conn: Connection, kode: str | None) -> str | None:
     return kode
 
 
+def _pendamping(conn: Connection, pendamping_id: str | None) -> str | None:
+    """The ``--pendamping`` id, checked against the roster (a usage error says where ids come from)."""
+    if not pendamping_id:
+        return None
+    pendamping_id = pendamping_id.strip()
+    table = Pendamping.__table__
+    if conn.execute(select(table.c.id).where(table.c.id == pendamping_id)).first() is None:
+        raise click.BadParameter(
+            f"pendamping {pendamping_id!r} is not in the roster: use an id such as the ones the pendamping "
+            "table of the admin shows (imported with graduasi import pendamping)",
+            param_hint="--pendamping",
+        )
+    return pendamping_id
+
+
+def _write_xlsx(write: Callable[[], Path], path: Path) -> None:
+    """Write a spreadsheet, turning a failure into an error that says what to do."""
+    try:
+        write()
+    except (OSError, XlsxFileError) as exc:
+        raise click.ClickException(
+            f"cannot write {path}: {exc}. Close it if a spreadsheet program has it open, or choose another "
+            "--xlsx path."
+        ) from None
+    click.echo(f"written: {path}")
+
+
 @graduation.command("penyaluran")
 @click.option("--tahun", type=click.IntRange(2000, 2100), default=None, help="Only this program year.")
 @_kabupaten_option
@@ -280,8 +310,7 @@ def penyaluran_cmd(
         if len(problems) > limit and xlsx_path is None:
             click.echo(f"... and {len(problems) - limit:,} more: --xlsx FILE writes them all")
     if xlsx_path is not None:
-        write_problems_xlsx(problems, xlsx_path, filters)
-        click.echo(f"written: {xlsx_path}")
+        _write_xlsx(lambda: write_problems_xlsx(problems, xlsx_path, filters), xlsx_path)
 
 
 @graduation.command("naik")
@@ -312,6 +341,7 @@ def naik_cmd(
     upgrade(engine)
     with engine.connect() as conn:
         kode = _kabupaten(conn, kode)
+        pendamping = _pendamping(conn, pendamping)
         try:
             moves = category_moves(conn, dari.date(), sampai.date(), kabupaten=kode, pendamping=pendamping)
         except BadPeriod as exc:
@@ -340,5 +370,4 @@ def naik_cmd(
         if len(per_pendamping) > limit and xlsx_path is None:
             click.echo(f"  ... and {len(per_pendamping) - limit:,} more: --xlsx FILE writes them all")
     if xlsx_path is not None:
-        write_moves_xlsx(moves, per_pendamping, xlsx_path, period)
-        click.echo(f"written: {xlsx_path}")
+        _write_xlsx(lambda: write_moves_xlsx(moves, per_pendamping, xlsx_path, period), xlsx_path)

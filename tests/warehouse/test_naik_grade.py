@@ -184,3 +184,12 @@ def test_naik_cli__summary_per_pendamping_and_errors(history: Engine, tmp_path: 
         main, ["graduation", "naik", "--dari", "2019-06-30", "--sampai", "30/06/2020"], env=env
     )
     assert out.exit_code == 2 and "--sampai" in out.output
+    out = runner.invoke(main, [*args, "--pendamping", "P9"], env=env)
+    assert out.exit_code == 2 and "--pendamping" in out.output and "'P9' is not in the roster" in out.output
+    out = runner.invoke(main, [*args, "--pendamping", "P2"], env=env, catch_exceptions=False)
+    assert "1 KPM: 1 moved up" in out.output
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    out = runner.invoke(main, [*args, "--xlsx", str(blocked / "n.xlsx")], env=env)
+    assert out.exit_code == 1 and f"cannot write {blocked / 'n.xlsx'}" in out.output
+    assert "choose another --xlsx path" in out.output
