@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 from pathlib import Path
 
 import click
@@ -58,6 +60,15 @@ def demo(kpm: int, port: int, seed: int) -> None:
         app = create_app(env.settings, engine=env.engine)
         click.echo(f"[4/4] admin on http://127.0.0.1:{port} (ready {env.timings['ready']:.1f} s after start)")
         click.echo(f"login: {env.username} {env.password}")
+        # the questions the admin does not answer yet, as commands on the same database (another terminal)
+        installed = Path(sys.executable).parent / "graduasi"
+        program = os.path.relpath(installed) if installed.exists() else "graduasi"
+        here = f"GRADUASI_DATABASE_URL={env.settings.database_url} {program} graduation"
+        click.echo("also, in another terminal:")
+        click.echo(f"  {here} naik --dari 2019-06-30 --sampai 2020-06-30   # who moved up, per pendamping")
+        click.echo(
+            f"  {here} penyaluran --kabupaten 3601                  # disbursement problems to follow up"
+        )
         serve(app, "127.0.0.1", port)
     finally:
         env.stop()

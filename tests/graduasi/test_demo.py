@@ -7,6 +7,7 @@ registration rosters), not from anything the sync or the warehouse produced.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import socket
 import subprocess
@@ -180,6 +181,7 @@ def test_demo__command__prints_login_and_serves_the_dashboard(tmp_path: Path) ->
                 login = line.split()[1:3]
                 break
         assert login is not None, "the demo ended without printing the login line"
+        hints = [next(proc.stdout) for _ in range(3)]
         session = requests.Session()
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 15  # the server starts listening right after the line
@@ -203,6 +205,21 @@ def test_demo__command__prints_login_and_serves_the_dashboard(tmp_path: Path) ->
         assert "Kabupaten Pandeglang" in page.text
         assert time.monotonic() - started < 120
         assert (tmp_path / "instance" / "graduasi-demo.db").exists()
+        # the commands it suggests run as printed, on the demo's database, while it serves
+        for hint in hints[1:]:
+            command = hint.split("#")[0].split()
+            env_var, program, *args = command
+            name, _, value = env_var.partition("=")
+            ran = subprocess.run(
+                [program, *args],
+                cwd=tmp_path,
+                env={**os.environ, name: value},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert ran.returncode == 0, ran.stderr
+            assert "moved up" in ran.stdout or "disbursement problems" in ran.stdout
     finally:
         proc.terminate()
         proc.wait(timeout=20)
