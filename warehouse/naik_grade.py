@@ -19,7 +19,14 @@ from sqlalchemy import Connection, select
 
 from warehouse.models import Asesmen, Pendamping
 from warehouse.readmodels import CATEGORY_RANK
-from warehouse.xlsx import formats, new_workbook, write_day, write_header, write_text
+from warehouse.xlsx import (
+    staff_workbook,
+    write_day,
+    write_header,
+    write_text,
+    write_texts,
+    write_title,
+)
 
 #: How a move reads (langkah > 0: up; < 0: down; 0: the same category; None: a category unknown on a date).
 NAIK, TURUN, TETAP, TIDAK_DIKETAHUI = "naik", "turun", "tetap", "tidak_diketahui"
@@ -182,14 +189,11 @@ def write_moves_xlsx(
 ) -> Path:
     """Write sheet ``pendamping`` (the moves credited to each) and ``kpm`` (one row per KPM) to ``path``."""
     path = Path(path)
-    book = new_workbook(path)
-    try:
-        fmt = formats(book)
+    with staff_workbook(path) as (book, fmt):
         sheet = book.add_worksheet("pendamping")
-        sheet.write_string(0, 0, f"Naik kategori {period}", fmt.title)
-        sheet.write_string(1, 0, f"Dibuat: {(now or datetime.now()):%Y-%m-%d %H:%M}")
-        write_header(sheet, 3, _PENDAMPING_HEADER, fmt.bold)
-        for i, p in enumerate(per_pendamping, start=4):
+        row = write_title(sheet, f"Naik kategori {period}", [], fmt, now=now)
+        write_header(sheet, row, _PENDAMPING_HEADER, fmt.bold)
+        for i, p in enumerate(per_pendamping, start=row + 1):
             write_text(sheet, i, 0, p.pendamping_id or "(tanpa pendamping)")
             write_text(sheet, i, 1, p.nama)
             for col, n in enumerate((p.kpm, p.naik, p.turun, p.tetap, p.tidak_diketahui), start=2):
@@ -199,8 +203,7 @@ def write_moves_xlsx(
         write_header(sheet, 0, _KPM_HEADER, fmt.bold)
         sheet.freeze_panes(1, 0)
         for i, m in enumerate(moves, start=1):
-            for col, text in enumerate((m.id_kpm, m.kode_kabupaten, m.pendamping_id, m.kategori_awal)):
-                write_text(sheet, i, col, text)
+            write_texts(sheet, i, 0, (m.id_kpm, m.kode_kabupaten, m.pendamping_id, m.kategori_awal))
             write_day(sheet, i, 4, m.tanggal_awal, fmt.day)
             write_text(sheet, i, 5, m.kategori_akhir)
             write_day(sheet, i, 6, m.tanggal_akhir, fmt.day)
@@ -209,6 +212,4 @@ def write_moves_xlsx(
             write_text(sheet, i, 8, m.arah)
         if moves:
             sheet.autofilter(0, 0, len(moves), len(_KPM_HEADER) - 1)
-    finally:
-        book.close()
     return path

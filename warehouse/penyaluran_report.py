@@ -20,7 +20,15 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from warehouse.models import Kpm, MasalahPenyaluran, Penyaluran, Wilayah
-from warehouse.xlsx import formats, new_workbook, write_day, write_header, write_text
+from warehouse.xlsx import (
+    KPM_COLUMNS,
+    staff_workbook,
+    write_day,
+    write_header,
+    write_text,
+    write_texts,
+    write_title,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +44,7 @@ KIND_LABELS: dict[str, str] = {
     "tahap_tidak_dikenal": "Tahun/tahap tidak ada di tabel tahap program (forms/program/tahap.csv)",
 }
 _HEADER = (
-    ("ID KPM", 16),
-    ("Nama pengurus", 26),
-    ("Kabupaten/kota", 14),
-    ("Kecamatan", 12),
-    ("Desa/kelurahan", 14),
-    ("Pendamping", 14),
+    *KPM_COLUMNS,
     ("Tahun", 7),
     ("Tahap", 7),
     ("Jenis masalah", 22),
@@ -188,17 +191,13 @@ def write_problems_xlsx(
     """Write the list to ``path`` (XLSX): sheet ``ringkasan`` (what was asked, counts per kind), ``masalah``
     (one row per problem) and ``jenis`` (what each kind means)."""
     path = Path(path)
-    book = new_workbook(path)
-    try:
-        fmt = formats(book)
+    with staff_workbook(path) as (book, fmt):
         summary = book.add_worksheet("ringkasan")
         summary.set_column(0, 0, 46)
         summary.set_column(1, 2, 16)
-        summary.write_string(0, 0, "Masalah penyaluran", fmt.title)
-        summary.write_string(1, 0, f"Filter: {filters}")
-        summary.write_string(2, 0, f"Dibuat: {(now or datetime.now()):%Y-%m-%d %H:%M}")
-        summary.write_row(4, 0, ("Jenis masalah", "Jumlah", "Selisih (Rp)"), fmt.bold)
-        row = 5
+        row = write_title(summary, "Masalah penyaluran", [f"Filter: {filters}"], fmt, now=now)
+        summary.write_row(row, 0, ("Jenis masalah", "Jumlah", "Selisih (Rp)"), fmt.bold)
+        row += 1
         for kind in count_by_kind(problems):
             summary.write_string(row, 0, KIND_LABELS.get(kind.jenis, kind.jenis))
             summary.write_number(row, 1, kind.count)
@@ -212,16 +211,12 @@ def write_problems_xlsx(
         write_header(sheet, 0, _HEADER, fmt.bold)
         sheet.freeze_panes(1, 0)
         for i, p in enumerate(problems, start=1):
-            texts = (
-                p.id_kpm,
-                p.nama_pengurus,
-                p.kode_kabupaten,
-                p.kode_kecamatan,
-                p.kode_desa,
-                p.pendamping_id,
+            write_texts(
+                sheet,
+                i,
+                0,
+                (p.id_kpm, p.nama_pengurus, p.kode_kabupaten, p.kode_kecamatan, p.kode_desa, p.pendamping_id),
             )
-            for col, text in enumerate(texts):
-                write_text(sheet, i, col, text)
             sheet.write_number(i, 6, p.tahun)
             write_text(sheet, i, 7, p.tahap)
             write_text(sheet, i, 8, p.jenis)
@@ -241,7 +236,5 @@ def write_problems_xlsx(
         for i, (kind, label) in enumerate(KIND_LABELS.items(), start=1):
             kinds.write_string(i, 0, kind)
             kinds.write_string(i, 1, label)
-    finally:
-        book.close()
     log.info("disbursement problems written: %s (%d rows)", path, len(problems))
     return path

@@ -7,7 +7,8 @@ formula when typed in are prefixed with ``'`` (:func:`write_text`, reliability.m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +18,15 @@ import xlsxwriter
 
 #: First characters of a text that a spreadsheet would run as a formula (reliability.md §4 B16).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+#: The columns that name a KPM and where it is, first in every staff list of KPM (:func:`write_texts` fills them).
+KPM_COLUMNS = (
+    ("ID KPM", 16),
+    ("Nama pengurus", 26),
+    ("Kabupaten/kota", 14),
+    ("Kecamatan", 12),
+    ("Desa/kelurahan", 14),
+    ("Pendamping", 14),
+)
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
@@ -76,3 +86,32 @@ def write_day(sheet: Any, row: int, col: int, value: date | None, fmt: Any) -> N
     """A date cell (a real date, so it sorts and filters as one); left empty when unknown."""
     if value is not None:
         sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), fmt)
+
+
+def write_texts(sheet: Any, row: int, first_col: int, values: Sequence[str | None]) -> None:
+    """Text cells from data side by side, from ``first_col`` on (see :func:`write_text`)."""
+    for col, value in enumerate(values, start=first_col):
+        write_text(sheet, row, col, value)
+
+
+def write_title(
+    sheet: Any, title: str, lines: Sequence[str], fmt: Formats, *, now: datetime | None = None
+) -> int:
+    """A sheet's title, its lines (what was asked) and when it was made; returns the first free row after a
+    blank one."""
+    sheet.write_string(0, 0, title, fmt.title)
+    for i, line in enumerate(lines, start=1):
+        sheet.write_string(i, 0, line)
+    sheet.write_string(len(lines) + 1, 0, f"Dibuat: {(now or datetime.now()):%Y-%m-%d %H:%M}")
+    return len(lines) + 3
+
+
+@contextmanager
+def staff_workbook(path: Path) -> Iterator[tuple[xlsxwriter.Workbook, Formats]]:
+    """A workbook at ``path`` with the shared formats, written when the block ends (also after an error, so a
+    half-written file is never left open)."""
+    book = new_workbook(path)
+    try:
+        yield book, formats(book)
+    finally:
+        book.close()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from xlsxwriter.exceptions import XlsxFileError
 
 from forms.rules import RULES_DIR, RulesError, check_rules, load_rules, rule_paths, write_vocabulary
@@ -32,6 +32,13 @@ from warehouse.penyaluran_report import (
 )
 from warehouse.readmodels import refresh_read_models
 from warehouse.recompute import RecomputeBusy, RuleVersionChanged, recompute
+from warehouse.status_report import (
+    STATUS_LABELS,
+    ReasonBook,
+    count_by_status,
+    list_statuses,
+    write_status_xlsx,
+)
 
 
 @click.group()
@@ -207,6 +214,13 @@ def _rupiah(amount: int | None) -> str:
     return f"{sign}Rp{abs(amount):,}".replace(",", ".")
 
 
+def _warehouse() -> Engine:
+    """The warehouse of the settings, its schema brought up to date."""
+    engine = make_engine(load_settings().database_url)
+    upgrade(engine)
+    return engine
+
+
 def _kabupaten_option(f):  # type: ignore[no-untyped-def]
     """``--kabupaten KODE``: one kabupaten/kota (``3601`` or ``36.01``)."""
     return click.option(
@@ -253,6 +267,12 @@ def _pendamping(conn: Connection, pendamping_id: str | None) -> str | None:
     return pendamping_id
 
 
+def _rest(listed: int, limit: int, xlsx_path: Path | None, indent: str = "") -> None:
+    """Say how many more there are than printed, unless they are all going to a spreadsheet."""
+    if listed > limit and xlsx_path is None:
+        click.echo(f"{indent}... and {listed - limit:,} more: --xlsx FILE writes them all")
+
+
 def _write_xlsx(write: Callable[[], Path], path: Path) -> None:
     """Write a spreadsheet, turning a failure into an error that says what to do."""
     try:
@@ -278,10 +298,7 @@ def penyaluran_cmd(
 ) -> None:
     """List the disbursement problems to follow up: confirmations that do not match the KPM's entitlement
     (amount, pay window, a second receipt, not paid, unknown tranche), with counts per kind."""
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    with engine.connect() as conn:
+    with _warehouse().connect() as conn:
         kode = _kabupaten(conn, kode)
         problems = list_problems(conn, tahun=tahun, kabupaten=kode, jenis=jenis)
     asked = ", ".join(
@@ -307,8 +324,7 @@ def penyaluran_cmd(
                 f"{_rupiah(p.diterima_rp)} (kabupaten {p.kode_kabupaten or '-'}, pendamping "
                 f"{p.pendamping_id or '-'}, confirmation {p.penyaluran_id or '-'})"
             )
-        if len(problems) > limit and xlsx_path is None:
-            click.echo(f"... and {len(problems) - limit:,} more: --xlsx FILE writes them all")
+        _rest(len(problems), limit, xlsx_path)
     if xlsx_path is not None:
         _write_xlsx(lambda: write_problems_xlsx(problems, xlsx_path, filters), xlsx_path)
 
@@ -336,10 +352,7 @@ def naik_cmd(
 ) -> None:
     """Which KPM moved up a category (naik grade) between two dates, credited to the pendamping who held each
     KPM at its later assessment: counts per pendamping, most moved up first."""
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    with engine.connect() as conn:
+    with _warehouse().connect() as conn:
         kode = _kabupaten(conn, kode)
         pendamping = _pendamping(conn, pendamping)
         try:
@@ -367,7 +380,52 @@ def naik_cmd(
                 f"  {p.pendamping_id or '(none)':14s} {(p.nama or '')[:28]:28s} {p.kpm:6,} KPM  "
                 f"up {p.naik:5,}  down {p.turun:5,}  same {p.tetap:5,}  unknown {p.tidak_diketahui:5,}"
             )
-        if len(per_pendamping) > limit and xlsx_path is None:
-            click.echo(f"  ... and {len(per_pendamping) - limit:,} more: --xlsx FILE writes them all")
+        _rest(len(per_pendamping), limit, xlsx_path, "  ")
     if xlsx_path is not None:
         _write_xlsx(lambda: write_moves_xlsx(moves, per_pendamping, xlsx_path, period), xlsx_path)
+
+
+@graduation.command("status")
+@_kabupaten_option
+@click.option("--pendamping", default=None, metavar="ID", help="Only the KPM this pendamping holds now.")
+@click.option(
+    "--status",
+    type=click.Choice([*STATUS_LABELS, "belum_dinilai"]),
+    default=None,
+    help="Only KPM with this status (belum_dinilai: not assessed yet).",
+)
+@_xlsx_option("every listed KPM with its reasons in words (sheets ringkasan, kpm, alasan)")
+@click.option("--limit", type=click.IntRange(0), default=20, show_default=True, help="KPM printed here.")
+def status_cmd(
+    kode: str | None, pendamping: str | None, status: str | None, xlsx_path: Path | None, limit: int
+) -> None:
+    """Each KPM's category and graduation status with the reasons behind it, explained in words from the rule
+    version its assessment was made with: counts per status, then the KPM."""
+    with _warehouse().connect() as conn:
+        kode = _kabupaten(conn, kode)
+        pendamping = _pendamping(conn, pendamping)
+        statuses = list_statuses(conn, kabupaten=kode, pendamping=pendamping, status=status)
+        reasons = ReasonBook.stored(conn)
+    filters = (
+        ", ".join(
+            f"{label} {value}"
+            for label, value in (("kabupaten", kode), ("pendamping", pendamping), ("status", status))
+            if value
+        )
+        or "semua"
+    )
+    if not statuses:
+        click.echo(f"no KPM ({filters})")
+    else:
+        click.echo(f"{len(statuses):,} KPM ({filters}):")
+        for name, n in count_by_status(statuses):
+            click.echo(f"  {name:24s} {n:7,}")
+        for s in statuses[:limit]:
+            why = "; ".join(reasons.text(code, s.rule_version) for code in s.alasan) or "-"
+            click.echo(
+                f"{s.id_kpm} {s.status or 'belum_dinilai'} {s.kategori or '-'} "
+                f"(pendamping {s.pendamping_id or '-'}): {why}"
+            )
+        _rest(len(statuses), limit, xlsx_path)
+    if xlsx_path is not None:
+        _write_xlsx(lambda: write_status_xlsx(statuses, reasons, xlsx_path, filters), xlsx_path)
