@@ -65,6 +65,7 @@ def demo(kpm: int, port: int, seed: int) -> None:
         program = os.path.relpath(installed) if installed.exists() else "graduasi"
         here = f"GRADUASI_DATABASE_URL={env.settings.database_url} {program} graduation"
         click.echo("also, in another terminal:")
+        click.echo(f"  {here} status --status layak_graduasi                # eligible KPM and why")
         click.echo(f"  {here} naik --dari 2019-06-30 --sampai 2020-06-30   # who moved up, per pendamping")
         click.echo(
             f"  {here} penyaluran --kabupaten 3601                  # disbursement problems to follow up"
