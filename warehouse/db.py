@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,18 @@ def write_connection(engine: Engine) -> Iterator:
             yield conn
     finally:
         conn.close()
+
+
+def as_date(value: Any) -> date | None:
+    """A DATE value as a date: SQLite hands dates back as ISO text from raw and aggregate queries (PostgreSQL as
+    dates); a timestamp gives its day; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def quote_identifier(name: str) -> str:

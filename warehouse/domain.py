@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
 
 from forms.mapping import load_mapping
-from warehouse.db import analyze_as_it_grows, write_connection
+from warehouse.db import analyze_as_it_grows, as_date, write_connection
 from warehouse.db import quote_identifier as _q
 from warehouse.formtables import table_name
 from warehouse.models import (
@@ -512,7 +512,7 @@ class Deriver:
         if main_name == "kunjungan":
             # a visit changes the assessments from its date on (the old date, if it moved)
             for id_kpm, day in old_rows:
-                self.touch(id_kpm, _as_date(day))
+                self.touch(id_kpm, as_date(day))
             for r in new_rows:
                 if r.get("id_kpm"):
                     self.touch(r["id_kpm"], r.get("tanggal_kunjungan"))
@@ -544,12 +544,6 @@ class Deriver:
 DISBURSEMENTS_ONLY = date(9999, 12, 31)
 
 
-def _as_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def merge_since(a: date | None, b: date | None) -> date | None:
     """The earlier of two "reassess from" dates, None (everything) winning."""
     if a is None or b is None:
@@ -567,7 +561,7 @@ def queue_kpm(conn: Connection, since: dict[str, date | None], now: datetime) ->
         for r in conn.execute(
             select(queue.c.id_kpm, queue.c.sejak).where(queue.c.id_kpm.in_(keys[i : i + CHUNK]))
         ):
-            present[r.id_kpm] = _as_date(r.sejak)
+            present[r.id_kpm] = as_date(r.sejak)
     fresh = [{"id_kpm": k, "queued_at": now, "sejak": since[k]} for k in keys if k not in present]
     if fresh:
         conn.execute(queue.insert(), fresh)

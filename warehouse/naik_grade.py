@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from warehouse.db import as_date
 from warehouse.models import Asesmen, Pendamping
 from warehouse.readmodels import CATEGORY_RANK
 from warehouse.xlsx import (
@@ -81,10 +82,6 @@ class BadPeriod(ValueError):
     """The two dates do not make a period; the message says how to give them."""
 
 
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def category_moves(
     conn: Connection,
     dari: date,
@@ -124,9 +121,9 @@ def category_moves(
                 last.id_kpm,
                 last.kode_kabupaten,
                 before.kategori if before is not None else None,
-                _day(before.tanggal) if before is not None else None,
+                as_date(before.tanggal) if before is not None else None,
                 last.kategori,
-                _day(last.tanggal),
+                as_date(last.tanggal),
                 last.pendamping_id,
             )
         )
@@ -136,7 +133,7 @@ def category_moves(
         if row.id_kpm != current:
             close()
             current, before, last = row.id_kpm, None, None
-        if _day(row.tanggal) <= dari:
+        if as_date(row.tanggal) <= dari:
             before = row
         last = row
     close()

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, select
 
+from warehouse.db import as_date
 from warehouse.models import Kpm, MasalahPenyaluran, Penyaluran, Wilayah
 from warehouse.xlsx import (
     KPM_COLUMNS,
@@ -107,12 +107,6 @@ class UnknownRegion(ValueError):
     """A kabupaten/kota code that is not in the region table; the message says what to use."""
 
 
-def _day(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def check_kabupaten(conn: Connection, code: str) -> None:
     """Refuse a code that is not a kabupaten/kota of the region table, naming a few that are."""
     w = Wilayah.__table__
@@ -163,8 +157,8 @@ def list_problems(
         DisbursementProblem(
             **{
                 **r._mapping,
-                "tanggal_terima": _day(r.tanggal_terima),
-                "tanggal_konfirmasi": _day(r.tanggal_konfirmasi),
+                "tanggal_terima": as_date(r.tanggal_terima),
+                "tanggal_konfirmasi": as_date(r.tanggal_konfirmasi),
             }
         )
         for r in conn.execute(query)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
+from warehouse.db import as_date
 from warehouse.models import (
     Anggota,
     Kpm,
@@ -245,15 +246,6 @@ SUMMARY_COUNTS: tuple[str, ...] = (
 TRANCHE_STATES: tuple[str, ...] = ("diterima", "masalah", "belum_dikonfirmasi")
 
 
-def _as_date(value: object) -> date:
-    """A DATE value as a date (SQLite hands aggregates of dates back as text)."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _as_datetime(value: object) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
@@ -273,7 +265,7 @@ def read_model_date(session: Session) -> ReadModelDate | None:
     ).one()
     if per is None or refreshed is None:
         return None
-    return ReadModelDate(_as_date(per), _as_datetime(refreshed))
+    return ReadModelDate(as_date(per), _as_datetime(refreshed))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, delete, func, select
 
-from warehouse.db import write_connection
+from warehouse.db import as_date, write_connection
 from warehouse.gc_pause import gc_paused
 from warehouse.models import (
     Anggota,
@@ -147,7 +147,7 @@ def _latest_visits(conn: Connection, as_of: date) -> dict[str, date]:
     out = {}
     for r in conn.execute(stmt):
         value = r.terakhir
-        out[r.id_kpm] = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        out[r.id_kpm] = as_date(value)
     return out
 
 
@@ -295,7 +295,7 @@ def default_as_of(conn: Connection) -> date | None:
         conn.execute(select(func.max(k.c.tanggal_kunjungan))).scalar(),
         conn.execute(select(func.max(p.c.tanggal_registrasi))).scalar(),
     ]
-    days = [d if isinstance(d, date) else date.fromisoformat(str(d)[:10]) for d in latest if d]
+    days = [as_date(d) for d in latest if d]
     return max(days) if days else None
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Date, DateTime, Engine, case, exists, func, l
 
 from forms.rules import RULES_DIR, RuleSet, load_rule_sets, rules_for_date, ruleset_to_json
 from warehouse.bulk import delete_rows, insert_rows, update_rows
-from warehouse.db import analyze_as_it_grows, id_in, write_connection
+from warehouse.db import analyze_as_it_grows, as_date, id_in, write_connection
 from warehouse.domain import DISBURSEMENTS_ONLY
 from warehouse.gc_pause import gc_paused
 from warehouse.graduation import asesmen_values, assess, build_snapshots, status_history
@@ -206,7 +206,7 @@ class StoredAssessment:
         details = load_details(row.kriteria_json or "{}")
         natural = natural_reason(details)
         return cls(
-            tanggal=row.tanggal if isinstance(row.tanggal, date) else date.fromisoformat(str(row.tanggal)),
+            tanggal=as_date(row.tanggal),
             jenis=details.get("jenis", ""),
             kontak=bool(details.get("kontak")),
             checklist=details.get("checklist", ""),
@@ -255,8 +255,7 @@ def _plan(
     existing: dict[str, dict[date, Any]] = {}
     # what the comparison and the confirmation window read (not input_json, the largest column)
     for r in conn.execute(select(*(a.c[c] for c in _STORED_COLUMNS)).where(id_in(conn, a.c.id_kpm, ids))):
-        day = r.tanggal if isinstance(r.tanggal, date) else date.fromisoformat(str(r.tanggal))
-        existing.setdefault(r.id_kpm, {})[day] = r
+        existing.setdefault(r.id_kpm, {})[as_date(r.tanggal)] = r
     full = [i for i in ids if since.get(i) is None]
     partial = {i: d for i, d in since.items() if i in current and d is not None and d != DISBURSEMENTS_ONLY}
     cutoff: dict[str, date | None] = dict.fromkeys(full)
@@ -391,12 +390,6 @@ def apply_plan(
     result.unchanged += plan.unchanged
 
 
-def _day(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def recompute_kpm(
     conn: Connection, ids: Sequence[str], rule_sets: Sequence[RuleSet], now: datetime, result: RecomputeResult
 ) -> None:
@@ -456,7 +449,7 @@ def _drain_batch(
         if not marks:
             return result, None
         ids = [m.id_kpm for m in marks]
-        since = {m.id_kpm: _day(m.sejak) for m in marks}
+        since = {m.id_kpm: as_date(m.sejak) for m in marks}
         plan = plan_kpm(conn, ids, rule_sets, _utcnow(), since)
     checked = (
         None
@@ -541,7 +534,7 @@ def new_versions_from(conn: Connection, rule_sets: Sequence[RuleSet]) -> tuple[l
     if not new:
         return [], None
     since = min(r.effective_from for r in new)
-    oldest = min(_day(d) or since for d in stored.values())
+    oldest = min(as_date(d) or since for d in stored.values())
     return [r.version for r in new], since if since > oldest else None
 
 

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
 from forms.rules import RuleSet, ruleset_from_json
+from warehouse.db import as_date
 from warehouse.graduation.engine import (
     CATEGORY_DATA_MISSING,
     KPM_DIED,
@@ -122,12 +122,6 @@ class ReasonBook:
         return found or code
 
 
-def _day(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def list_statuses(
     conn: Connection,
     *,
@@ -181,8 +175,8 @@ def list_statuses(
             r.pendamping_id,
             r.kategori,
             r.status_graduasi,
-            _day(r.tanggal),
-            _day(r.tanggal_kunjungan_terakhir),
+            as_date(r.tanggal),
+            as_date(r.tanggal_kunjungan_terakhir),
             r.skor_bps,
             r.skor_graduasi,
             r.rule_version,
