@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from warehouse.db import as_date
-from warehouse.models import Kpm, MasalahPenyaluran, Penyaluran, Wilayah
+from warehouse.models import Kpm, MasalahPenyaluran, Penyaluran
 from warehouse.xlsx import (
     KPM_COLUMNS,
     staff_workbook,
@@ -101,24 +101,6 @@ class KindCount:
     selisih_rp: (
         int | None
     )  # the sum of the known differences (negative: paid short); None: not an amount kind
-
-
-class UnknownRegion(ValueError):
-    """A kabupaten/kota code that is not in the region table; the message says what to use."""
-
-
-def check_kabupaten(conn: Connection, code: str) -> None:
-    """Refuse a code that is not a kabupaten/kota of the region table, naming a few that are."""
-    w = Wilayah.__table__
-    found = conn.execute(select(w.c.tingkat).where(w.c.kode == code)).scalar_one_or_none()
-    if found == "kabupaten":
-        return
-    known = list(
-        conn.execute(select(w.c.kode).where(w.c.tingkat == "kabupaten").order_by(w.c.kode).limit(8)).scalars()
-    )
-    what = f"is a {found} code, not a kabupaten/kota" if found else "is not in the region table"
-    hint = f"use one of {', '.join(known)}" if known else "load the regions first (graduasi db upgrade)"
-    raise UnknownRegion(f"kabupaten {code!r} {what}: {hint}")
 
 
 def list_problems(

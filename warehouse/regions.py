@@ -1,11 +1,12 @@
-"""The region table (wilayah) filled from the form choice lists of forms/choices (Kemendagri codes)."""
+"""The region table (wilayah) filled from the form choice lists of forms/choices (Kemendagri codes), and the check
+of a kabupaten/kota code that staff type against it."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Connection, Engine, delete, select
 
 from forms.catalog import CHOICES_DIR
 from warehouse.db import write_connection
@@ -41,3 +42,21 @@ def load_wilayah(engine: Engine, choices_dir: Path = CHOICES_DIR) -> int:
         conn.execute(delete(Wilayah.__table__))
         conn.execute(Wilayah.__table__.insert(), rows)
     return len(rows)
+
+
+class UnknownRegion(ValueError):
+    """A kabupaten/kota code that is not in the region table; the message says what to use."""
+
+
+def check_kabupaten(conn: Connection, code: str) -> None:
+    """Refuse a code that is not a kabupaten/kota of the region table, naming a few that are."""
+    w = Wilayah.__table__
+    found = conn.execute(select(w.c.tingkat).where(w.c.kode == code)).scalar_one_or_none()
+    if found == "kabupaten":
+        return
+    known = list(
+        conn.execute(select(w.c.kode).where(w.c.tingkat == "kabupaten").order_by(w.c.kode).limit(8)).scalars()
+    )
+    what = f"is a {found} code, not a kabupaten/kota" if found else "is not in the region table"
+    hint = f"use one of {', '.join(known)}" if known else "load the regions first (graduasi db upgrade)"
+    raise UnknownRegion(f"kabupaten {code!r} {what}: {hint}")

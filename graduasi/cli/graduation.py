@@ -24,14 +24,13 @@ from warehouse.models import Pendamping
 from warehouse.naik_grade import BadPeriod, category_moves, moves_per_pendamping, write_moves_xlsx
 from warehouse.penyaluran_report import (
     KIND_LABELS,
-    UnknownRegion,
-    check_kabupaten,
     count_by_kind,
     list_problems,
     write_problems_xlsx,
 )
 from warehouse.readmodels import refresh_read_models
 from warehouse.recompute import RecomputeBusy, RuleVersionChanged, recompute
+from warehouse.regions import UnknownRegion, check_kabupaten
 from warehouse.status_report import (
     STATUS_LABELS,
     ReasonBook,

@@ -17,13 +17,11 @@ from warehouse.penyaluran import check_disbursements, load_program_tahap
 from warehouse.penyaluran_report import (
     KIND_LABELS,
     DisbursementProblem,
-    UnknownRegion,
-    check_kabupaten,
     count_by_kind,
     list_problems,
     write_problems_xlsx,
 )
-from warehouse.regions import load_wilayah
+from warehouse.regions import UnknownRegion, check_kabupaten, load_wilayah
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","klik")'
 
