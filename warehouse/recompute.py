@@ -108,10 +108,17 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def store_rule_sets(conn: Connection, rule_sets: Sequence[RuleSet]) -> None:
-    """Record every rule version; refuse a version whose content changed since it was stored."""
+def store_rule_sets(conn: Connection, rule_sets: Sequence[RuleSet]) -> tuple[list[str], date | None]:
+    """Record every rule version; refuse a version whose content changed since it was stored.
+
+    :returns: the versions stored now that assessments made earlier did not know, and the date from which those
+        assessments may change: the earliest date one of them takes effect, or None (every date) when one takes
+        effect before every version stored before, since the oldest version also serves the dates before it.
+        Nothing when no version was stored yet: no assessment was made, so there is nothing to bring up to date.
+    """
     table = RuleSetRow.__table__
     stored = {r.version: r for r in conn.execute(select(table))}
+    new: list[RuleSet] = []
     for rules in rule_sets:
         old = stored.get(rules.version)
         if old is None:
@@ -125,12 +132,18 @@ def store_rule_sets(conn: Connection, rule_sets: Sequence[RuleSet]) -> None:
                     loaded_at=_utcnow(),
                 )
             )
+            new.append(rules)
         elif old.content_sha256 != rules.content_sha256:
             raise RuleVersionChanged(
                 f"the rules of version {rules.version} ({Path(rules.source).name or 'workbook'}) changed after they "
                 "were used for assessments: save the edited workbook as a new version (sheet 'versi': a new "
                 "version name and the date it takes effect), then run graduasi graduation recompute --all"
             )
+    if not stored or not new:
+        return [], None
+    since = min(r.effective_from for r in new)
+    oldest = min(as_date(r.effective_from) or since for r in stored.values())
+    return [r.version for r in new], since if since > oldest else None
 
 
 def _holders(conn: Connection, ids: Sequence[str]) -> dict[str, list[tuple[date, date | None, str]]]:
@@ -523,21 +536,6 @@ def _queue_everything(conn: Connection, now: datetime, since: date | None = None
     )
 
 
-def new_versions_from(conn: Connection, rule_sets: Sequence[RuleSet]) -> tuple[list[str], date | None]:
-    """The rule versions not stored yet (not used by any assessment), and the date from which assessments may
-    change: the earliest date one of them takes effect, or None (every date) when one takes effect before every
-    stored version, since the oldest version also serves the dates before it."""
-    stored = {r.version: r.effective_from for r in conn.execute(select(RuleSetRow.__table__))}
-    if not stored:  # no assessment was made yet: nothing to bring up to date
-        return [], None
-    new = [r for r in rule_sets if r.version not in stored]
-    if not new:
-        return [], None
-    since = min(r.effective_from for r in new)
-    oldest = min(as_date(d) or since for d in stored.values())
-    return [r.version for r in new], since if since > oldest else None
-
-
 def recompute(
     engine: Engine,
     *,
@@ -579,8 +577,7 @@ def _recompute(
     queue = RecomputeQueue.__table__
     rules_only: _RulesOnly | None = None
     with write_connection(engine) as conn:
-        added, effective = new_versions_from(conn, rule_sets)
-        store_rule_sets(conn, rule_sets)
+        added, effective = store_rule_sets(conn, rule_sets)
         if all_kpm or added:
             # what a sync queued may hold new disbursements; what only the rules queue needs reassessing alone
             rules_only = _RulesOnly(frozenset(r[0] for r in conn.execute(select(queue.c.id_kpm))), _utcnow())
