@@ -20,12 +20,16 @@ from forms.rules import RuleSet, ruleset_from_json
 from warehouse.db import as_date
 from warehouse.graduation.engine import (
     CATEGORY_DATA_MISSING,
+    DATA_KURANG,
     KPM_DIED,
     KPM_MOVED,
     KPM_NOT_MET,
     POVERTY_LINE_MISSING,
     SCORE_BELOW_MIN,
-    missing_reason,
+    TERPENUHI,
+    TIDAK_BERLAKU,
+    TIDAK_TERPENUHI,
+    compile_rules,
 )
 from warehouse.graduation.status import (
     BELUM_MEMENUHI,
@@ -72,6 +76,14 @@ ENGINE_REASONS: dict[str, str] = {
     NO_CONTACT: "Belum pernah ditemui",
 }
 _UNASSESSED = "belum_dinilai"
+#: How a criterion's reason reads by the outcome that gave it (a graduation criterion that does not apply and is
+#: not counted as met gives the same code as one not met).
+_OUTCOME_WORDS = {
+    TERPENUHI: "{}",
+    TIDAK_TERPENUHI: "Tidak terpenuhi: {}",
+    TIDAK_BERLAKU: "Tidak terpenuhi: {}",
+    DATA_KURANG: "Data kurang: {}",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +112,14 @@ class ReasonBook:
     def __init__(self, rule_sets: Iterable[RuleSet]) -> None:
         self._by_version: dict[str, dict[str, str]] = {}
         for rules in rule_sets:
+            # which code each outcome of each criterion gives is the engine's to say (its compiled rule set)
+            meta = compile_rules(rules).meta
+            criteria = (*rules.bps, *rules.graduation, rules.natural_exit)
             texts: dict[str, str] = {}
-            for c in (*rules.graduation, rules.natural_exit):
-                texts[missing_reason(c.code)] = f"Data kurang: {c.label_id}"
-                if c.reason_code:
-                    met = c is rules.natural_exit
-                    texts[c.reason_code] = c.label_id if met else f"Tidak terpenuhi: {c.label_id}"
+            for criterion, codes in zip(criteria, meta.reason_of, strict=True):
+                for outcome, code in codes.items():
+                    if code:
+                        texts[code] = _OUTCOME_WORDS[outcome].format(criterion.label_id)
             self._by_version[rules.version] = texts
 
     @classmethod
