@@ -266,6 +266,11 @@ def _pendamping(conn: Connection, pendamping_id: str | None) -> str | None:
     return pendamping_id
 
 
+def _asked(*options: tuple[str, object]) -> str:
+    """The filters given, as the output and the spreadsheet name them (``tahun 2020, kabupaten 3601``)."""
+    return ", ".join(f"{label} {value}" for label, value in options if value)
+
+
 def _rest(listed: int, limit: int, xlsx_path: Path | None, indent: str = "") -> None:
     """Say how many more there are than printed, unless they are all going to a spreadsheet."""
     if listed > limit and xlsx_path is None:
@@ -300,16 +305,7 @@ def penyaluran_cmd(
     with _warehouse().connect() as conn:
         kode = _kabupaten(conn, kode)
         problems = list_problems(conn, tahun=tahun, kabupaten=kode, jenis=jenis)
-    asked = ", ".join(
-        part
-        for part in (
-            f"tahun {tahun}" if tahun else "",
-            f"kabupaten {kode}" if kode else "",
-            f"jenis {jenis}" if jenis else "",
-        )
-        if part
-    )
-    filters = asked or "semua"
+    filters = _asked(("tahun", tahun), ("kabupaten", kode), ("jenis", jenis)) or "semua"
     if not problems:
         click.echo(f"no disbursement problems ({filters})")
     else:
@@ -359,9 +355,8 @@ def naik_cmd(
         except BadPeriod as exc:
             raise click.BadParameter(str(exc), param_hint="--dari/--sampai") from None
         per_pendamping = moves_per_pendamping(conn, moves)
-    period = f"{dari:%Y-%m-%d} -> {sampai:%Y-%m-%d}" + "".join(
-        f", {label} {value}" for label, value in (("kabupaten", kode), ("pendamping", pendamping)) if value
-    )
+    asked = _asked(("kabupaten", kode), ("pendamping", pendamping))
+    period = f"{dari:%Y-%m-%d} -> {sampai:%Y-%m-%d}" + (f", {asked}" if asked else "")
     if not moves:
         click.echo(f"no KPM assessed by {sampai:%Y-%m-%d} ({period})")
     else:
@@ -405,14 +400,7 @@ def status_cmd(
         pendamping = _pendamping(conn, pendamping)
         statuses = list_statuses(conn, kabupaten=kode, pendamping=pendamping, status=status)
         reasons = ReasonBook.stored(conn)
-    filters = (
-        ", ".join(
-            f"{label} {value}"
-            for label, value in (("kabupaten", kode), ("pendamping", pendamping), ("status", status))
-            if value
-        )
-        or "semua"
-    )
+    filters = _asked(("kabupaten", kode), ("pendamping", pendamping), ("status", status)) or "semua"
     if not statuses:
         click.echo(f"no KPM ({filters})")
     else:
